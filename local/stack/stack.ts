@@ -1,0 +1,62 @@
+// The local stack's lifecycle: up (idempotent), down (stops exactly what up started), status,
+// reset. Used by the stack:* npm scripts, `npm start` and `npm test`.
+import { existsSync } from "node:fs";
+import { DB_URL, GATEWAY_URL, LOGS_DIR, STACK_ENV_FILE } from "./paths.ts";
+import { clusterPaths, destroyCluster, isRunning, startCluster, stopCluster } from "./cluster.ts";
+import { applyCompatLayer, installPgNetStandIn, pushMigrations, storeScheduleSecrets } from "./database.ts";
+import { ensureStackKeys, readStackKeys } from "./keys.ts";
+import { ensurePackages } from "./packages.ts";
+import { gatewayStatus, startGateway, stopGateway } from "./services.ts";
+
+const log = (line: string) => process.stdout.write(`[stack] ${line}\n`);
+
+export async function stackUp(): Promise<void> {
+  ensurePackages(log);
+  installPgNetStandIn();
+  const keys = ensureStackKeys();
+  await startCluster(log);
+  applyCompatLayer();
+  const pushed = pushMigrations();
+  if (!/up to date/i.test(pushed)) log(pushed);
+  storeScheduleSecrets(keys.CRON_SECRET);
+  await startGateway(log);
+}
+
+export async function stackReset(): Promise<void> {
+  await stackDown();
+  destroyCluster();
+  log("database deleted; recreating it");
+  await stackUp();
+}
+
+export async function stackDown(): Promise<void> {
+  const gateway = await stopGateway();
+  const db = stopCluster();
+  log(gateway || db ? "stopped" : "nothing was running");
+}
+
+export async function printStatus(): Promise<void> {
+  const keys = readStackKeys();
+  const db = isRunning() ? "running" : "stopped";
+  const gateway = await gatewayStatus();
+  const lines = [
+    `Postgres   ${db.padEnd(10)} ${DB_URL}`,
+    `           data in ${clusterPaths().data}`,
+    `Gateway    ${gateway.padEnd(10)} ${GATEWAY_URL}  (RPC: /rest/v1/rpc/<fn>, functions: /functions/v1/<name>)`,
+    `Logs       ${LOGS_DIR}`,
+    `Keys       ${existsSync(STACK_ENV_FILE) ? STACK_ENV_FILE : "(not generated yet: npm run stack:up)"}`,
+  ];
+  if (keys) {
+    lines.push(
+      `  anon key          ${keys.ANON_KEY}`,
+      `  service_role key  ${keys.SERVICE_ROLE_KEY}`,
+      `  publishable key   ${keys.PUBLISHABLE_KEY}`,
+      `  secret key        ${keys.SECRET_KEY}`,
+      `  JWT secret        ${keys.JWT_SECRET}`,
+      `  CRON_SECRET       ${keys.CRON_SECRET}`,
+    );
+  }
+  lines.push("Stop with `npm run stack:down`.");
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
