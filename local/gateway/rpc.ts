@@ -28,7 +28,9 @@ function quoteIdent(name: string): string {
 async function findFunctions(pool: Pool, name: string): Promise<FunctionSignature[]> {
   // Only IN/INOUT/VARIADIC arguments are callable by name; OUT ones shape the result.
   const { rows } = await pool.query<{ names: string[] | null; types: string[]; required: number; retset: boolean; void: boolean }>(
-    `select coalesce(array(select a.name from unnest(p.proargnames, coalesce(p.proargmodes, array_fill('i'::"char", array[cardinality(p.proargnames)]))) as a(name, mode) where a.mode in ('i','b','v')), '{}') as names,
+    `select coalesce((select array_agg(a.name order by a.ord)
+                        from unnest(coalesce(p.proargnames, '{}'), coalesce(p.proargmodes, '{}')) with ordinality as a(name, mode, ord)
+                       where coalesce(a.mode, 'i') in ('i', 'b', 'v')), '{}') as names,
             array(select format_type(t, null) from unnest(p.proargtypes) as t) as types,
             p.pronargs - p.pronargdefaults as required,
             p.proretset as retset,

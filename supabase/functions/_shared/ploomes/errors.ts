@@ -28,6 +28,8 @@ export class PloomesError extends Error {
   readonly hint: string;
   readonly retryable: boolean;
   readonly attempts: number;
+  /** The message's core, without location, attempts and hint. */
+  readonly detail: string;
 
   constructor(kind: PloomesErrorKind, detail: string, hint: string, retryable: boolean, init: PloomesErrorInit) {
     const where = init.method && (init.displayUrl ?? init.url) ? `${init.method} ${init.displayUrl ?? init.url}` : null;
@@ -42,6 +44,7 @@ export class PloomesError extends Error {
     this.hint = hint;
     this.retryable = retryable;
     this.attempts = attempts;
+    this.detail = detail;
   }
 }
 

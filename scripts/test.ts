@@ -1,0 +1,85 @@
+// `npm test`: everything that must pass, against real parts. Brings the local stack up if needed,
+// then runs, in order: deno check of every function, the Supabase CLI's lint and advisors on the
+// local database, pgTAP through pg_prove, and the vitest projects (unit + simulator in parallel;
+// integration and e2e one after the other, since they share the database). Every step runs even
+// if an earlier one failed, and the last line sums up tests and checks.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { psql } from "../local/stack/database.ts";
+import { DB_URL, FUNCTIONS_DIR, LOCAL_DIR, PROJECT_ROOT, binPath } from "../local/stack/paths.ts";
+import { stackUp } from "../local/stack/stack.ts";
+
+interface StepResult {
+  name: string;
+  ok: boolean;
+  passed: number;
+  failed: number;
+}
+
+const results: StepResult[] = [];
+
+function step(name: string, cmd: string, args: string[], count?: (output: string, ok: boolean) => { passed: number; failed: number }): void {
+  process.stdout.write(`\n▶ ${name}\n`);
+  const result = spawnSync(cmd, args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGPASSWORD: "postgres" } });
+  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  process.stdout.write(output);
+  const ok = result.status === 0;
+  const counted = count ? count(output, ok) : { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+  results.push({ name, ok, ...counted });
+  if (!ok) process.stdout.write(`✗ ${name} failed (exit ${result.status ?? result.error?.message})\n`);
+}
+
+function vitestStep(name: string, projects: string[]): void {
+  const report = join(LOCAL_DIR, `vitest-${name}.json`);
+  const args = ["run", ...projects.flatMap((p) => ["--project", p]), "--passWithNoTests", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
+  step(`vitest ${projects.join(" + ")}`, binPath("vitest"), args, (_output, ok) => {
+    if (!existsSync(report)) return { passed: 0, failed: 1 };
+    const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number; numTotalTestSuites: number };
+    return { passed: json.numPassedTests, failed: json.numFailedTests + (ok ? 0 : json.numFailedTests === 0 ? 1 : 0) };
+  });
+}
+
+function pgProveCounts(output: string, ok: boolean): { passed: number; failed: number } {
+  const total = Number(/Tests=(\d+)/.exec(output)?.[1] ?? "0");
+  const failedSubtests = [...output.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  const failed = ok ? 0 : Math.max(failedSubtests, 1);
+  return { passed: total - failedSubtests, failed };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  process.stdout.write("▶ local stack\n");
+  await stackUp();
+  // pgTAP lives in `extensions` like every extension here; tests add it to their search_path.
+  psql(["-c", "create extension if not exists pgtap with schema extensions"]);
+
+  const functionEntries = readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith("_") && existsSync(join(FUNCTIONS_DIR, d.name, "index.ts")))
+    .map((d) => join(FUNCTIONS_DIR, d.name, "index.ts"));
+  for (const entry of functionEntries) {
+    const config = join(entry, "..", "deno.json");
+    step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);
+  }
+  const schemas = ["public", "ploomes_sync"].filter((s) => psql(["-At", "-c", `select 1 from pg_namespace where nspname = '${s}'`]).trim() === "1");
+  step("supabase db lint", binPath("supabase"), ["db", "lint", "--db-url", DB_URL, "--schema", schemas.join(","), "--level", "warning", "--fail-on", "error"]);
+  step("supabase db advisors", binPath("supabase"), ["db", "advisors", "--db-url", DB_URL, "--type", "all", "--fail-on", "warn"]);
+  const sqlTests = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".test.sql")).sort();
+  step("pgTAP (pg_prove)", "pg_prove", ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))], pgProveCounts);
+  vitestStep("fast", ["unit", "simulator"]);
+  vitestStep("integration", ["integration"]);
+  vitestStep("e2e", ["e2e"]);
+
+  const passed = results.reduce((sum, r) => sum + r.passed, 0);
+  const failed = results.reduce((sum, r) => sum + r.failed, 0);
+  process.stdout.write("\nSummary\n");
+  for (const r of results) process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.passed} passed, ${r.failed} failed)\n`);
+  process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
+  process.exit(results.every((r) => r.ok) ? 0 : 1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm test: ${(error as Error).message}\n`);
+  process.stdout.write("tests: 0 passed, 1 failed\n");
+  process.exit(1);
+});

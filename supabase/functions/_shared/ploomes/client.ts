@@ -1,0 +1,375 @@
+// The Ploomes HTTP client: one GET of an OData collection page, done carefully.
+// Every attempt (retries included) first takes a token from the bucket, runs under a timeout
+// combined with the caller's signal, and is classified: success (an OData envelope), a failure
+// to retry (429/408/5xx, network, timeout, truncated body) after Retry-After or backoff, or a
+// failure to report at once with a hint (400/401/403/404, wrong envelope). Waits never run past
+// the caller's deadline: that ends in BudgetExceededError, which the runner treats as "resume".
+// The User-Key travels only in its header and is scrubbed from anything we report.
+
+import {
+  BudgetExceededError,
+  PloomesError,
+  PloomesHttpError,
+  PloomesInvalidResponseError,
+  PloomesNetworkError,
+  PloomesTimeoutError,
+  displayUrl,
+  isRecord,
+  parseJson,
+  redactSecret,
+  redactUrl,
+} from "./errors.ts";
+import type { PloomesErrorInit } from "./errors.ts";
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_RETRIES, isRetryableStatus, nextRetry } from "./retry.ts";
+import type { Jitter } from "./retry.ts";
+import { createTokenBucket } from "./token-bucket.ts";
+import { abortReason, linkSignals, realNow, realScheduleTimeout, realSleep } from "./timing.ts";
+import type { Now, ScheduleTimeout, Sleep } from "./timing.ts";
+
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+const HTTP_TOO_MANY_REQUESTS = 429;
+/** Status used in retry decisions for a 2xx whose body is unusable for a deterministic reason. */
+const HTTP_OK = 200;
+
+export interface PloomesClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly requestsPerMinute: number;
+  readonly requestTimeoutMs: number;
+  readonly maxRetries?: number;
+  readonly fetch?: FetchLike;
+  readonly sleep?: Sleep;
+  readonly now?: Now;
+  readonly random?: () => number;
+  readonly scheduleTimeout?: ScheduleTimeout;
+  readonly burstCapacity?: number;
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  readonly jitter?: Jitter;
+  /** Observes throttle waits and retries (for logs); must not throw. */
+  readonly onEvent?: (event: ClientEvent) => void;
+}
+
+export type ClientEvent =
+  | { readonly type: "throttle"; readonly waitMs: number }
+  | {
+      readonly type: "retry";
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly source: "retry-after" | "backoff";
+      readonly failure: string;
+      readonly url: string;
+    };
+
+export interface RequestOptions {
+  readonly signal?: AbortSignal;
+  /** Epoch ms (same clock as `now`) after which no wait or request may still be running. */
+  readonly deadlineMs: number;
+}
+
+export interface PageResponse {
+  readonly value: unknown[];
+  readonly nextLink: string | null;
+  /** The URL requested (absolute, key-free). */
+  readonly url: string;
+}
+
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  throttledWaits: number;
+  throttleWaitMs: number;
+  retryWaitMs: number;
+  status429: number;
+  timeouts: number;
+  networkErrors: number;
+}
+
+export interface PloomesClient {
+  /** GET `<baseUrl><pathAndQuery>`; pathAndQuery starts with `/`, e.g. `/Deals?$top=300`. */
+  getPage(pathAndQuery: string, options: RequestOptions): Promise<PageResponse>;
+  /** GET an absolute URL verbatim (an `@odata.nextLink`, possibly on a shard host). */
+  getAbsolute(url: string, options: RequestOptions): Promise<PageResponse>;
+  stats(): ClientStats;
+}
+
+/** The result of one attempt that did not produce a page. */
+interface Failure {
+  /** Status for the retry decision: null = no usable HTTP answer (always transient). */
+  readonly retryStatus: number | null;
+  readonly retryAfter: string | null;
+  /** Short description for logs and the budget message, e.g. `503` or `timeout`. */
+  readonly label: string;
+  /** Failures that must not be retried whatever their status (e.g. the deadline cut the request). */
+  readonly final: boolean;
+  readonly toError: (attempts: number) => PloomesError;
+}
+
+export function createPloomesClient(options: PloomesClientOptions): PloomesClient {
+  const baseUrl = requireHttpUrl(options.baseUrl, "baseUrl").replace(/\/+$/, "");
+  const apiKey = options.apiKey;
+  if (apiKey.trim() === "") throw new TypeError("Ploomes client: apiKey is empty (set PLOOMES_API_KEY)");
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new RangeError(`Ploomes client: maxRetries must be an integer ≥ 0, got ${String(maxRetries)}`);
+  }
+  if (!(options.requestTimeoutMs > 0)) {
+    throw new RangeError(`Ploomes client: requestTimeoutMs must be > 0, got ${String(options.requestTimeoutMs)}`);
+  }
+  const fetchImpl: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
+  const sleep = options.sleep ?? realSleep;
+  const now = options.now ?? realNow;
+  const random = options.random ?? Math.random;
+  const scheduleTimeout = options.scheduleTimeout ?? realScheduleTimeout;
+  const bucket = createTokenBucket({
+    requestsPerMinute: options.requestsPerMinute,
+    capacity: options.burstCapacity,
+    now,
+    sleep,
+  });
+  const counters: ClientStats = {
+    requests: 0,
+    retries: 0,
+    throttledWaits: 0,
+    throttleWaitMs: 0,
+    retryWaitMs: 0,
+    status429: 0,
+    timeouts: 0,
+    networkErrors: 0,
+  };
+  const emit = (event: ClientEvent): void => options.onEvent?.(event);
+  const scrub = (text: string): string => redactSecret(text, apiKey);
+
+  async function request(url: string, requestOptions: RequestOptions): Promise<PageResponse> {
+    const context = (attempts: number, cause?: unknown): PloomesErrorInit => ({
+      method: "GET",
+      url: scrub(redactUrl(url)),
+      displayUrl: scrub(displayUrl(url, baseUrl)),
+      attempts,
+      cause,
+    });
+    const { signal, deadlineMs } = requestOptions;
+    for (let attempt = 1; ; attempt += 1) {
+      if (signal?.aborted) throw abortReason(signal);
+      await throttle(signal, deadlineMs, (error) => context(attempt, error));
+      counters.requests += 1;
+      const outcome = await attemptOnce(url, requestOptions, (attempts) => context(attempts));
+      if ("page" in outcome) return outcome.page;
+      if (outcome.retryStatus === HTTP_TOO_MANY_REQUESTS) counters.status429 += 1;
+      if (outcome.final) throw outcome.toError(attempt);
+      const decision = nextRetry({
+        attempt,
+        maxRetries,
+        status: outcome.retryStatus,
+        retryAfterHeader: outcome.retryAfter,
+        nowMs: now(),
+        deadlineMs,
+        random,
+        baseMs: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+        capMs: options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
+        jitter: options.jitter,
+      });
+      if (!decision.retry) {
+        if (decision.reason !== "deadline") throw outcome.toError(attempt);
+        const lastError = outcome.toError(attempt);
+        throw new BudgetExceededError(
+          `retrying after ${outcome.label} needs a ${decision.delayMs ?? 0} ms wait that would pass the deadline`,
+          deadlineMs,
+          decision.delayMs ?? 0,
+          context(attempt, lastError),
+        );
+      }
+      counters.retries += 1;
+      counters.retryWaitMs += decision.delayMs;
+      emit({
+        type: "retry",
+        attempt,
+        delayMs: decision.delayMs,
+        source: decision.source,
+        failure: outcome.label,
+        url: scrub(redactUrl(url)),
+      });
+      await sleep(decision.delayMs, signal);
+    }
+  }
+
+  async function throttle(
+    signal: AbortSignal | undefined,
+    deadlineMs: number,
+    context: (cause: unknown) => PloomesErrorInit,
+  ): Promise<void> {
+    let waited: number;
+    try {
+      waited = (await bucket.take(signal, deadlineMs)).waitedMs;
+    } catch (error) {
+      // Re-throw the bucket's budget error with the request it was waiting for.
+      if (error instanceof BudgetExceededError) {
+        throw new BudgetExceededError(
+          error.detail.replace(/^time budget reached: /, ""),
+          error.deadlineMs,
+          error.wantedWaitMs,
+          context(error),
+        );
+      }
+      throw error;
+    }
+    if (waited > 0) {
+      counters.throttledWaits += 1;
+      counters.throttleWaitMs += waited;
+      emit({ type: "throttle", waitMs: waited });
+    }
+  }
+
+  async function attemptOnce(
+    url: string,
+    { signal, deadlineMs }: RequestOptions,
+    context: (attempts: number) => PloomesErrorInit,
+  ): Promise<{ page: PageResponse } | Failure> {
+    const startedAt = now();
+    const remainingMs = deadlineMs - startedAt;
+    if (remainingMs <= 0) {
+      throw new BudgetExceededError("no time left to send the request", deadlineMs, 0, context(1));
+    }
+    // The per-request timeout never outlives the deadline; when the deadline is what cut the
+    // request short, it is a budget stop, not a Ploomes timeout.
+    const timeoutMs = Math.min(options.requestTimeoutMs, remainingMs);
+    const cutByDeadline = timeoutMs < options.requestTimeoutMs;
+    const linked = linkSignals([signal]);
+    let timedOut = false;
+    const cancelTimer = scheduleTimeout(() => {
+      timedOut = true;
+      linked.controller.abort(new DOMException(`no response within ${timeoutMs} ms`, "TimeoutError"));
+    }, timeoutMs);
+
+    const thrown = (error: unknown): Failure => {
+      if (signal?.aborted) throw abortReason(signal); // the caller cancelled: never retry
+      if (timedOut) {
+        counters.timeouts += 1;
+        return {
+          retryStatus: null,
+          retryAfter: null,
+          label: "timeout",
+          final: cutByDeadline,
+          toError: (attempts) =>
+            cutByDeadline
+              ? new BudgetExceededError(
+                  `the request was still running at the deadline (${timeoutMs} ms)`,
+                  deadlineMs,
+                  0,
+                  context(attempts),
+                )
+              : new PloomesTimeoutError(timeoutMs, context(attempts)),
+        };
+      }
+      counters.networkErrors += 1;
+      const message = scrub(describeThrown(error));
+      return {
+        retryStatus: null,
+        retryAfter: null,
+        label: "network error",
+        final: false,
+        toError: (attempts) => new PloomesNetworkError(message, { ...context(attempts), cause: error }),
+      };
+    };
+
+    try {
+      let response: Response;
+      try {
+        response = await fetchImpl(url, {
+          method: "GET",
+          headers: { "User-Key": apiKey, Accept: "application/json" },
+          signal: linked.signal,
+        });
+      } catch (error) {
+        return thrown(error);
+      }
+      let body: string;
+      try {
+        body = scrub(await response.text());
+      } catch (error) {
+        return thrown(error);
+      }
+      return interpret(url, response, body, context);
+    } finally {
+      cancelTimer();
+      linked.dispose();
+    }
+  }
+
+  return {
+    getPage: async (pathAndQuery, requestOptions) => {
+      if (!pathAndQuery.startsWith("/")) {
+        throw new TypeError(`Ploomes client: getPage expects a path starting with "/", got ${JSON.stringify(pathAndQuery.slice(0, 80))}`);
+      }
+      return request(`${baseUrl}${pathAndQuery}`, requestOptions);
+    },
+    getAbsolute: async (url, requestOptions) => {
+      const target = requireHttpUrl(url, "nextLink");
+      // Never downgrade: the User-Key must not travel over plain http when the base is https.
+      if (baseUrl.startsWith("https:") && target.startsWith("http:")) {
+        const reason = "the nextLink is plain http while PLOOMES_BASE_URL is https (the User-Key would travel unencrypted)";
+        throw new PloomesInvalidResponseError(HTTP_OK, reason, "", false, {
+          method: "GET",
+          url: scrub(redactUrl(url)),
+        });
+      }
+      return request(url, requestOptions);
+    },
+    stats: () => ({ ...counters }),
+  };
+}
+
+/** Classifies a complete HTTP answer: a page, or a failure with its error. */
+function interpret(
+  url: string,
+  response: Response,
+  body: string,
+  context: (attempts: number) => PloomesErrorInit,
+): { page: PageResponse } | Failure {
+  const status = response.status;
+  if (!response.ok) {
+    const retryable = isRetryableStatus(status);
+    return {
+      retryStatus: status,
+      retryAfter: response.headers.get("retry-after"),
+      label: String(status),
+      final: false,
+      toError: (attempts) => new PloomesHttpError(status, body, retryable, context(attempts)),
+    };
+  }
+  const invalid = (reason: string, transient: boolean): Failure => ({
+    // A cut connection is transient (retry like a network error); a wrong shape is not.
+    retryStatus: transient ? null : HTTP_OK,
+    retryAfter: null,
+    label: `invalid response (${reason})`,
+    final: false,
+    toError: (attempts) => new PloomesInvalidResponseError(status, reason, body, transient, context(attempts)),
+  });
+  if (body.trim() === "") return invalid("an empty body", true);
+  const parsed = parseJson(body);
+  if (!parsed.ok) return invalid(`the body is not valid JSON (${parsed.reason}; truncated?)`, true);
+  const json = parsed.value;
+  if (!isRecord(json) || !Array.isArray(json["value"])) return invalid('no "value" array in the JSON', false);
+  const rawNext = json["@odata.nextLink"];
+  let nextLink: string | null = null;
+  if (typeof rawNext === "string" && rawNext !== "") nextLink = rawNext;
+  else if (rawNext !== undefined && rawNext !== null) return invalid('"@odata.nextLink" is not a URL string', false);
+  return { page: { value: json["value"], nextLink, url: redactUrl(url) } };
+}
+
+function describeThrown(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // undici reports "fetch failed" with the real reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+  return `${error.name}: ${error.message}${cause}`;
+}
+
+function requireHttpUrl(value: string, name: string): string {
+  if (!URL.canParse(value)) throw new TypeError(`Ploomes client: ${name} is not an absolute URL: ${JSON.stringify(redactUrl(value).slice(0, 200))}`);
+  const protocol = new URL(value).protocol;
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new TypeError(`Ploomes client: ${name} must be http(s), got ${protocol}`);
+  }
+  return value;
+}

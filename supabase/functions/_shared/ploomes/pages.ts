@@ -1,0 +1,194 @@
+// Walks the Deals collection one page per `next()`: keyset paging on Id (full pass) or on
+// (LastUpdateDate, Id) (incremental pass), following `@odata.nextLink` verbatim when the server
+// offers one. Each yielded page carries the keyset position after its last row, which the
+// runner commits with the rows; nothing is fetched until the runner asks for the next page, so
+// it can stop between pages when its time budget runs low. A page that does not move the
+// keyset forward, rows out of order, or a repeated nextLink is an error, never an endless loop.
+
+import type { PageResponse, PloomesClient } from "./client.ts";
+import { PloomesInvalidResponseError, PloomesLoopError, isRecord } from "./errors.ts";
+import { compareDateTimes, isPloomesDateTime } from "./iso-date.ts";
+import { buildFullDealsQuery, buildIncrementalDealsQuery } from "./odata.ts";
+import type { DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
+import { abortReason } from "./timing.ts";
+
+export type PassMode = "full" | "incremental";
+
+interface CommonOptions {
+  readonly client: Pick<PloomesClient, "getPage" | "getAbsolute">;
+  readonly pageSize: number;
+  readonly includeProducts: boolean;
+  readonly signal?: AbortSignal;
+  /** Epoch ms; passed to every request (waits never run past it). */
+  readonly deadlineMs: number;
+}
+
+export type FetchDealPagesOptions = CommonOptions &
+  (
+    | { readonly mode: "full"; readonly position: FullPosition }
+    | { readonly mode: "incremental"; readonly position: IncrementalPosition }
+  );
+
+export interface DealPage<P> {
+  /** The rows as received (not yet validated), minus an immediate repeat of the previous Id. */
+  readonly values: unknown[];
+  /** Keyset position after the last row: store it with the rows to resume the pass here. */
+  readonly nextPosition: P;
+  /** The URL that produced this page (key-free). */
+  readonly url: string;
+  /** True when the page came from following `@odata.nextLink`. */
+  readonly viaNextLink: boolean;
+}
+
+/** How one pass mode builds queries, reads a row's key and orders positions. */
+interface Keyset<P> {
+  query(position: P, options: DealsQueryOptions): string;
+  /** The position right after `row`, or null when the row lacks usable key fields. */
+  positionOf(row: Record<string, unknown>): P | null;
+  /** Whether `next` is strictly after `previous` (equal is allowed only after a `since` start). */
+  advances(previous: P, next: P): boolean;
+  /** Order of two row positions: negative, zero or positive. */
+  compare(a: P, b: P): number;
+  describe(position: P): string;
+}
+
+const fullKeyset: Keyset<FullPosition> = {
+  query: buildFullDealsQuery,
+  positionOf: (row) => {
+    const id = idOf(row);
+    return id === null ? null : { lastId: id };
+  },
+  advances: (previous, next) => previous.lastId === null || (next.lastId !== null && next.lastId > previous.lastId),
+  compare: (a, b) => {
+    const idA = a.lastId ?? Number.NEGATIVE_INFINITY;
+    const idB = b.lastId ?? Number.NEGATIVE_INFINITY;
+    return idA === idB ? 0 : idA < idB ? -1 : 1;
+  },
+  describe: (position) => (position.lastId === null ? "the start" : `Id ${position.lastId}`),
+};
+
+const incrementalKeyset: Keyset<IncrementalPosition> = {
+  query: buildIncrementalDealsQuery,
+  positionOf: (row) => {
+    const id = idOf(row);
+    const date = row["LastUpdateDate"];
+    return id === null || typeof date !== "string" || !isPloomesDateTime(date) ? null : { lastUpdateDate: date, lastId: id };
+  },
+  advances: (previous, next) => {
+    if ("since" in previous) return "since" in next || compareDateTimes(next.lastUpdateDate, previous.since) >= 0;
+    return incrementalKeyset.compare(previous, next) < 0;
+  },
+  compare: (a, b) => {
+    const [dateA, idA] = "since" in a ? [a.since, Number.NEGATIVE_INFINITY] : [a.lastUpdateDate, a.lastId];
+    const [dateB, idB] = "since" in b ? [b.since, Number.NEGATIVE_INFINITY] : [b.lastUpdateDate, b.lastId];
+    const byDate = compareDateTimes(dateA, dateB);
+    if (byDate !== 0) return byDate;
+    return idA === idB ? 0 : idA < idB ? -1 : 1;
+  },
+  describe: (position) =>
+    "since" in position
+      ? `LastUpdateDate ≥ ${position.since}`
+      : `(LastUpdateDate ${position.lastUpdateDate}, Id ${position.lastId})`,
+};
+
+function idOf(row: unknown): number | null {
+  if (!isRecord(row)) return null;
+  const id = row["Id"];
+  return typeof id === "number" && Number.isSafeInteger(id) ? id : null;
+}
+
+export function fetchDealPages(
+  options: CommonOptions & { readonly mode: "full"; readonly position: FullPosition },
+): AsyncGenerator<DealPage<FullPosition>, void, undefined>;
+export function fetchDealPages(
+  options: CommonOptions & { readonly mode: "incremental"; readonly position: IncrementalPosition },
+): AsyncGenerator<DealPage<IncrementalPosition>, void, undefined>;
+export function fetchDealPages(
+  options: FetchDealPagesOptions,
+): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined>;
+/** Pages of deals for one pass, starting after `position`; ends when the pass is complete. */
+export function fetchDealPages(
+  options: FetchDealPagesOptions,
+): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined> {
+  return options.mode === "full"
+    ? walk(fullKeyset, options.position, options)
+    : walk(incrementalKeyset, options.position, options);
+}
+
+type NextRequest = { readonly path: string } | { readonly absoluteUrl: string };
+
+async function* walk<P>(keyset: Keyset<P>, start: P, options: CommonOptions): AsyncGenerator<DealPage<P>, void, undefined> {
+  const { client, pageSize, includeProducts, signal, deadlineMs } = options;
+  const queryOptions: DealsQueryOptions = { pageSize, includeProducts };
+  const followedLinks = new Set<string>();
+  let position = start;
+  let request: NextRequest = { path: keyset.query(position, queryOptions) };
+  let previousId: number | null = null;
+
+  for (;;) {
+    if (signal?.aborted) throw abortReason(signal);
+    const requestOptions = { signal, deadlineMs };
+    const page: PageResponse =
+      "path" in request
+        ? await client.getPage(request.path, requestOptions)
+        : await client.getAbsolute(request.absoluteUrl, requestOptions);
+    if (page.value.length === 0) return;
+
+    const context = { method: "GET", url: page.url };
+    const keyed = page.value.flatMap((row) => {
+      const key = isRecord(row) ? keyset.positionOf(row) : null;
+      return key === null ? [] : [key];
+    });
+    const lastKey = keyed.at(-1);
+    if (lastKey === undefined) {
+      throw new PloomesInvalidResponseError(
+        200,
+        `none of the ${page.value.length} rows has a usable Id/LastUpdateDate, so paging cannot continue`,
+        JSON.stringify(page.value[0] ?? null),
+        false,
+        context,
+      );
+    }
+    for (let index = 1; index < keyed.length; index += 1) {
+      const before = keyed[index - 1];
+      const key = keyed[index];
+      if (before !== undefined && key !== undefined && keyset.compare(before, key) > 0) {
+        throw new PloomesLoopError(
+          `rows out of order (${keyset.describe(key)} came after ${keyset.describe(before)}); keyset paging would skip deals`,
+          context,
+        );
+      }
+    }
+    if (!keyset.advances(position, lastKey)) {
+      throw new PloomesLoopError(
+        `the page ends at ${keyset.describe(lastKey)}, which is not after ${keyset.describe(position)}`,
+        context,
+      );
+    }
+
+    const values = page.value.filter((row) => {
+      const id = idOf(row);
+      const repeat = id !== null && id === previousId;
+      if (id !== null) previousId = id;
+      return !repeat;
+    });
+    position = lastKey;
+
+    // Decide the continuation now, but fetch it only when the runner asks for the next page.
+    let next: NextRequest | null;
+    if (page.nextLink !== null) {
+      const absoluteUrl: string = URL.canParse(page.nextLink) ? page.nextLink : new URL(page.nextLink, page.url).href;
+      if (followedLinks.has(absoluteUrl) || absoluteUrl === page.url) {
+        throw new PloomesLoopError(`@odata.nextLink repeats an earlier request: ${absoluteUrl}`, context);
+      }
+      followedLinks.add(absoluteUrl);
+      next = { absoluteUrl };
+    } else {
+      next = page.value.length < pageSize ? null : { path: keyset.query(position, queryOptions) };
+    }
+
+    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request };
+    if (next === null) return;
+    request = next;
+  }
+}

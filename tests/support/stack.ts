@@ -1,0 +1,30 @@
+// Shared plumbing for tests that talk to the local stack: a database client, the stack's keys,
+// and a bounded poll for asynchronous outcomes (pg_net, pg_cron) — a deadline, never a fixed sleep.
+import pg from "pg";
+import { requireStackKeys, type StackKeys } from "../../local/stack/keys.ts";
+import { DB_URL, GATEWAY_URL } from "../../local/stack/paths.ts";
+
+export { DB_URL, GATEWAY_URL };
+
+export function stackKeys(): StackKeys {
+  return requireStackKeys();
+}
+
+export async function connectDb(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  return client;
+}
+
+const POLL_INTERVAL_MS = 100;
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
