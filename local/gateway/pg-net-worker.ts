@@ -56,7 +56,7 @@ export async function sendRequest(request: QueuedRequest): Promise<Outcome> {
     const response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
-      body: request.body ?? undefined,
+      body: request.body ? new Uint8Array(request.body) : undefined,
       signal,
     });
     const content = await response.text();

@@ -61,20 +61,10 @@ function parseOffset(zone: string): number | null {
   return sign * (hours * SECONDS_PER_MINUTE + minutes);
 }
 
-// The same strings are compared again and again (every page scans the same deals), so parsed
-// values are memoised. The cap only bounds memory after many mutations; it is far above what a
-// 100 000-deal data set needs (about four dates per deal).
-const PARSE_CACHE_LIMIT = 2_000_000;
-const parseCache = new Map<string, Instant>();
-
 /** parseInstant for stored data, which was validated on the way in: a bad value is a bug. */
 export function instantOf(text: string): Instant {
-  const cached = parseCache.get(text);
-  if (cached) return cached;
   const parsed = parseInstant(text);
   if (!parsed) throw new Error(`stored datetime is not ISO-8601 with an offset: ${JSON.stringify(text)}`);
-  if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
-  parseCache.set(text, parsed);
   return parsed;
 }
 

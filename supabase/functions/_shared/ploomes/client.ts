@@ -8,29 +8,27 @@
 
 import {
   BudgetExceededError,
-  PloomesError,
-  PloomesHttpError,
+  displayUrl,
   PloomesInvalidResponseError,
   PloomesNetworkError,
   PloomesTimeoutError,
-  displayUrl,
-  isRecord,
-  parseJson,
   redactSecret,
   redactUrl,
 } from "./errors.ts";
 import type { PloomesErrorInit } from "./errors.ts";
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_RETRIES, isRetryableStatus, nextRetry } from "./retry.ts";
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_RETRIES, nextRetry } from "./retry.ts";
+import { describeThrown, HTTP_OK, interpretResponse } from "./response.ts";
+import type { Failure, PageResponse } from "./response.ts";
 import type { Jitter } from "./retry.ts";
 import { createTokenBucket } from "./token-bucket.ts";
 import { abortReason, linkSignals, realNow, realScheduleTimeout, realSleep } from "./timing.ts";
 import type { Now, ScheduleTimeout, Sleep } from "./timing.ts";
 
+export type { PageResponse } from "./response.ts";
+
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const HTTP_TOO_MANY_REQUESTS = 429;
-/** Status used in retry decisions for a 2xx whose body is unusable for a deterministic reason. */
-const HTTP_OK = 200;
 
 export interface PloomesClientOptions {
   readonly baseUrl: string;
@@ -54,25 +52,18 @@ export interface PloomesClientOptions {
 export type ClientEvent =
   | { readonly type: "throttle"; readonly waitMs: number }
   | {
-      readonly type: "retry";
-      readonly attempt: number;
-      readonly delayMs: number;
-      readonly source: "retry-after" | "backoff";
-      readonly failure: string;
-      readonly url: string;
-    };
+    readonly type: "retry";
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly source: "retry-after" | "backoff";
+    readonly failure: string;
+    readonly url: string;
+  };
 
 export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Epoch ms (same clock as `now`) after which no wait or request may still be running. */
   readonly deadlineMs: number;
-}
-
-export interface PageResponse {
-  readonly value: unknown[];
-  readonly nextLink: string | null;
-  /** The URL requested (absolute, key-free). */
-  readonly url: string;
 }
 
 export interface ClientStats {
@@ -92,18 +83,6 @@ export interface PloomesClient {
   /** GET an absolute URL verbatim (an `@odata.nextLink`, possibly on a shard host). */
   getAbsolute(url: string, options: RequestOptions): Promise<PageResponse>;
   stats(): ClientStats;
-}
-
-/** The result of one attempt that did not produce a page. */
-interface Failure {
-  /** Status for the retry decision: null = no usable HTTP answer (always transient). */
-  readonly retryStatus: number | null;
-  readonly retryAfter: string | null;
-  /** Short description for logs and the budget message, e.g. `503` or `timeout`. */
-  readonly label: string;
-  /** Failures that must not be retried whatever their status (e.g. the deadline cut the request). */
-  readonly final: boolean;
-  readonly toError: (attempts: number) => PloomesError;
 }
 
 export function createPloomesClient(options: PloomesClientOptions): PloomesClient {
@@ -150,11 +129,11 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       cause,
     });
     const { signal, deadlineMs } = requestOptions;
-    for (let attempt = 1; ; attempt += 1) {
+    for (let attempt = 1;; attempt += 1) {
       if (signal?.aborted) throw abortReason(signal);
       await throttle(signal, deadlineMs, (error) => context(attempt, error));
       counters.requests += 1;
-      const outcome = await attemptOnce(url, requestOptions, (attempts) => context(attempts));
+      const outcome = await attemptOnce(url, attempt, requestOptions, (attempts) => context(attempts));
       if ("page" in outcome) return outcome.page;
       if (outcome.retryStatus === HTTP_TOO_MANY_REQUESTS) counters.status429 += 1;
       if (outcome.final) throw outcome.toError(attempt);
@@ -223,13 +202,14 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
 
   async function attemptOnce(
     url: string,
+    attempt: number,
     { signal, deadlineMs }: RequestOptions,
     context: (attempts: number) => PloomesErrorInit,
   ): Promise<{ page: PageResponse } | Failure> {
     const startedAt = now();
     const remainingMs = deadlineMs - startedAt;
     if (remainingMs <= 0) {
-      throw new BudgetExceededError("no time left to send the request", deadlineMs, 0, context(1));
+      throw new BudgetExceededError("no time left to send the request", deadlineMs, 0, context(attempt));
     }
     // The per-request timeout never outlives the deadline; when the deadline is what cut the
     // request short, it is a budget stop, not a Ploomes timeout.
@@ -254,11 +234,11 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
           toError: (attempts) =>
             cutByDeadline
               ? new BudgetExceededError(
-                  `the request was still running at the deadline (${timeoutMs} ms)`,
-                  deadlineMs,
-                  0,
-                  context(attempts),
-                )
+                `the request was still running at the deadline (${timeoutMs} ms)`,
+                deadlineMs,
+                0,
+                context(attempts),
+              )
               : new PloomesTimeoutError(timeoutMs, context(attempts)),
         };
       }
@@ -290,7 +270,7 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       } catch (error) {
         return thrown(error);
       }
-      return interpret(url, response, body, context);
+      return interpretResponse(url, response, body, context);
     } finally {
       cancelTimer();
       linked.dispose();
@@ -300,7 +280,9 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
   return {
     getPage: async (pathAndQuery, requestOptions) => {
       if (!pathAndQuery.startsWith("/")) {
-        throw new TypeError(`Ploomes client: getPage expects a path starting with "/", got ${JSON.stringify(pathAndQuery.slice(0, 80))}`);
+        throw new TypeError(
+          `Ploomes client: getPage expects a path starting with "/", got ${JSON.stringify(pathAndQuery.slice(0, 80))}`,
+        );
       }
       return request(`${baseUrl}${pathAndQuery}`, requestOptions);
     },
@@ -308,7 +290,8 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       const target = requireHttpUrl(url, "nextLink");
       // Never downgrade: the User-Key must not travel over plain http when the base is https.
       if (baseUrl.startsWith("https:") && target.startsWith("http:")) {
-        const reason = "the nextLink is plain http while PLOOMES_BASE_URL is https (the User-Key would travel unencrypted)";
+        const reason =
+          "the nextLink is plain http while PLOOMES_BASE_URL is https (the User-Key would travel unencrypted)";
         throw new PloomesInvalidResponseError(HTTP_OK, reason, "", false, {
           method: "GET",
           url: scrub(redactUrl(url)),
@@ -320,53 +303,12 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
   };
 }
 
-/** Classifies a complete HTTP answer: a page, or a failure with its error. */
-function interpret(
-  url: string,
-  response: Response,
-  body: string,
-  context: (attempts: number) => PloomesErrorInit,
-): { page: PageResponse } | Failure {
-  const status = response.status;
-  if (!response.ok) {
-    const retryable = isRetryableStatus(status);
-    return {
-      retryStatus: status,
-      retryAfter: response.headers.get("retry-after"),
-      label: String(status),
-      final: false,
-      toError: (attempts) => new PloomesHttpError(status, body, retryable, context(attempts)),
-    };
-  }
-  const invalid = (reason: string, transient: boolean): Failure => ({
-    // A cut connection is transient (retry like a network error); a wrong shape is not.
-    retryStatus: transient ? null : HTTP_OK,
-    retryAfter: null,
-    label: `invalid response (${reason})`,
-    final: false,
-    toError: (attempts) => new PloomesInvalidResponseError(status, reason, body, transient, context(attempts)),
-  });
-  if (body.trim() === "") return invalid("an empty body", true);
-  const parsed = parseJson(body);
-  if (!parsed.ok) return invalid(`the body is not valid JSON (${parsed.reason}; truncated?)`, true);
-  const json = parsed.value;
-  if (!isRecord(json) || !Array.isArray(json["value"])) return invalid('no "value" array in the JSON', false);
-  const rawNext = json["@odata.nextLink"];
-  let nextLink: string | null = null;
-  if (typeof rawNext === "string" && rawNext !== "") nextLink = rawNext;
-  else if (rawNext !== undefined && rawNext !== null) return invalid('"@odata.nextLink" is not a URL string', false);
-  return { page: { value: json["value"], nextLink, url: redactUrl(url) } };
-}
-
-function describeThrown(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  // undici reports "fetch failed" with the real reason (ECONNREFUSED, ENOTFOUND…) in `cause`.
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
-  return `${error.name}: ${error.message}${cause}`;
-}
-
 function requireHttpUrl(value: string, name: string): string {
-  if (!URL.canParse(value)) throw new TypeError(`Ploomes client: ${name} is not an absolute URL: ${JSON.stringify(redactUrl(value).slice(0, 200))}`);
+  if (!URL.canParse(value)) {
+    throw new TypeError(
+      `Ploomes client: ${name} is not an absolute URL: ${JSON.stringify(redactUrl(value).slice(0, 200))}`,
+    );
+  }
   const protocol = new URL(value).protocol;
   if (protocol !== "http:" && protocol !== "https:") {
     throw new TypeError(`Ploomes client: ${name} must be http(s), got ${protocol}`);

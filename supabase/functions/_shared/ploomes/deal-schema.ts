@@ -130,13 +130,13 @@ export function toDealRow(deal: ParsedDeal, includeProducts: boolean): DealRow {
     lastUpdateDate: deal.LastUpdateDate,
     lineItems: includeProducts
       ? (deal.Products ?? []).map((line) => ({
-          productId: line.ProductId,
-          quantity: line.Quantity,
-          unitPrice: line.UnitPrice,
-          discount: line.Discount,
-          total: line.Total,
-          catalogUnitPrice: line.Product?.UnitPrice ?? null,
-        }))
+        productId: line.ProductId,
+        quantity: line.Quantity,
+        unitPrice: line.UnitPrice,
+        discount: line.Discount,
+        total: line.Total,
+        catalogUnitPrice: line.Product?.UnitPrice ?? null,
+      }))
       : null,
   };
 }

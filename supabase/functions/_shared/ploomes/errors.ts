@@ -102,7 +102,7 @@ export class PloomesInvalidResponseError extends PloomesError {
     super(
       "invalid-response",
       `${status} but ${reason}; body starts: ${snippet === "" ? "(empty)" : snippet}`,
-      "expected an OData envelope {\"value\": [...]}; a cut connection truncates it, a proxy may answer HTML — check PLOOMES_BASE_URL",
+      'expected an OData envelope {"value": [...]}; a cut connection truncates it, a proxy may answer HTML — check PLOOMES_BASE_URL',
       retryable,
       init,
     );
@@ -149,7 +149,9 @@ export function hintForStatus(status: number, isHtml: boolean): string {
     return "the key is not accepted; check PLOOMES_API_KEY (Ploomes > Settings > Integration > API)";
   }
   if (status === 403) {
-    const html = isHtml ? " The body is an HTML page, which Ploomes (or a proxy in front of it) sends for some 403s." : "";
+    const html = isHtml
+      ? " The body is an HTML page, which Ploomes (or a proxy in front of it) sends for some 403s."
+      : "";
     return (
       "Ploomes answers 403 both for a User-Key without access and for an unknown field name in " +
       "$select/$filter/$orderby/$expand; check PLOOMES_API_KEY first, then the field names in the URL." +

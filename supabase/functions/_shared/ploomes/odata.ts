@@ -47,9 +47,7 @@ export interface DealsQueryOptions {
  * (as in a `+02:00` offset) becomes `%2B`, because form decoders read `+` as a space.
  */
 export function encodeQueryValue(value: string): string {
-  return encodeURIComponent(value).replace(/%(24|2C|3B|3D|3A|2F|40)/gi, (escape) =>
-    decodeURIComponent(escape),
-  );
+  return encodeURIComponent(value).replace(/%(24|2C|3B|3D|3A|2F|40)/gi, (escape) => decodeURIComponent(escape));
 }
 
 /** `$expand` for the contact and (optionally) the line items with their catalog price. */
@@ -73,10 +71,9 @@ export function buildFullDealsQuery(position: FullPosition, options: DealsQueryO
  * `LastUpdateDate gt X or (LastUpdateDate eq X and Id gt Y)`.
  */
 export function buildIncrementalDealsQuery(position: IncrementalPosition, options: DealsQueryOptions): string {
-  const filter =
-    "since" in position
-      ? `LastUpdateDate ge ${requireDateTime(position.since, "since")}`
-      : keysetAfter(requireDateTime(position.lastUpdateDate, "lastUpdateDate"), requireId(position.lastId, "lastId"));
+  const filter = "since" in position
+    ? `LastUpdateDate ge ${requireDateTime(position.since, "since")}`
+    : keysetAfter(requireDateTime(position.lastUpdateDate, "lastUpdateDate"), requireId(position.lastId, "lastId"));
   return buildDealsQuery(filter, "LastUpdateDate,Id", options);
 }
 
@@ -107,7 +104,9 @@ function requireId(id: number, name: string): number {
 function requireDateTime(raw: string, name: string): string {
   if (!isPloomesDateTime(raw)) {
     throw new TypeError(
-      `OData keyset: ${name} must be an ISO-8601 date-time with an offset or Z (≤ 7 fractional digits), got ${JSON.stringify(raw.slice(0, 64))}`,
+      `OData keyset: ${name} must be an ISO-8601 date-time with an offset or Z (≤ 7 fractional digits), got ${
+        JSON.stringify(raw.slice(0, 64))
+      }`,
     );
   }
   return raw;

@@ -6,7 +6,7 @@
 // keyset forward, rows out of order, or a repeated nextLink is an error, never an endless loop.
 
 import type { PageResponse, PloomesClient } from "./client.ts";
-import { PloomesInvalidResponseError, PloomesLoopError, isRecord } from "./errors.ts";
+import { isRecord, PloomesInvalidResponseError, PloomesLoopError } from "./errors.ts";
 import { compareDateTimes, isPloomesDateTime } from "./iso-date.ts";
 import { buildFullDealsQuery, buildIncrementalDealsQuery } from "./odata.ts";
 import type { DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
@@ -23,8 +23,9 @@ interface CommonOptions {
   readonly deadlineMs: number;
 }
 
-export type FetchDealPagesOptions = CommonOptions &
-  (
+export type FetchDealPagesOptions =
+  & CommonOptions
+  & (
     | { readonly mode: "full"; readonly position: FullPosition }
     | { readonly mode: "incremental"; readonly position: IncrementalPosition }
   );
@@ -72,7 +73,9 @@ const incrementalKeyset: Keyset<IncrementalPosition> = {
   positionOf: (row) => {
     const id = idOf(row);
     const date = row["LastUpdateDate"];
-    return id === null || typeof date !== "string" || !isPloomesDateTime(date) ? null : { lastUpdateDate: date, lastId: id };
+    return id === null || typeof date !== "string" || !isPloomesDateTime(date)
+      ? null
+      : { lastUpdateDate: date, lastId: id };
   },
   advances: (previous, next) => {
     if ("since" in previous) return "since" in next || compareDateTimes(next.lastUpdateDate, previous.since) >= 0;
@@ -117,7 +120,11 @@ export function fetchDealPages(
 
 type NextRequest = { readonly path: string } | { readonly absoluteUrl: string };
 
-async function* walk<P>(keyset: Keyset<P>, start: P, options: CommonOptions): AsyncGenerator<DealPage<P>, void, undefined> {
+async function* walk<P>(
+  keyset: Keyset<P>,
+  start: P,
+  options: CommonOptions,
+): AsyncGenerator<DealPage<P>, void, undefined> {
   const { client, pageSize, includeProducts, signal, deadlineMs } = options;
   const queryOptions: DealsQueryOptions = { pageSize, includeProducts };
   const followedLinks = new Set<string>();
@@ -128,10 +135,9 @@ async function* walk<P>(keyset: Keyset<P>, start: P, options: CommonOptions): As
   for (;;) {
     if (signal?.aborted) throw abortReason(signal);
     const requestOptions = { signal, deadlineMs };
-    const page: PageResponse =
-      "path" in request
-        ? await client.getPage(request.path, requestOptions)
-        : await client.getAbsolute(request.absoluteUrl, requestOptions);
+    const page: PageResponse = "path" in request
+      ? await client.getPage(request.path, requestOptions)
+      : await client.getAbsolute(request.absoluteUrl, requestOptions);
     if (page.value.length === 0) return;
 
     const context = { method: "GET", url: page.url };
@@ -154,7 +160,9 @@ async function* walk<P>(keyset: Keyset<P>, start: P, options: CommonOptions): As
       const key = keyed[index];
       if (before !== undefined && key !== undefined && keyset.compare(before, key) > 0) {
         throw new PloomesLoopError(
-          `rows out of order (${keyset.describe(key)} came after ${keyset.describe(before)}); keyset paging would skip deals`,
+          `rows out of order (${keyset.describe(key)} came after ${
+            keyset.describe(before)
+          }); keyset paging would skip deals`,
           context,
         );
       }

@@ -91,26 +91,25 @@ export interface RetryInput {
 export type RetryDecision =
   | { readonly retry: true; readonly delayMs: number; readonly source: "retry-after" | "backoff" }
   | {
-      readonly retry: false;
-      readonly reason: "not-retryable" | "attempts-exhausted" | "deadline";
-      /** The wait that was refused (only for `deadline`). */
-      readonly delayMs?: number;
-    };
+    readonly retry: false;
+    readonly reason: "not-retryable" | "attempts-exhausted" | "deadline";
+    /** The wait that was refused (only for `deadline`). */
+    readonly delayMs?: number;
+  };
 
 /** Decides whether and when to retry a failed attempt. */
 export function nextRetry(input: RetryInput): RetryDecision {
   if (input.status !== null && !isRetryableStatus(input.status)) return { retry: false, reason: "not-retryable" };
   if (input.attempt > input.maxRetries) return { retry: false, reason: "attempts-exhausted" };
   const fromHeader = parseRetryAfter(input.retryAfterHeader, input.nowMs);
-  const delayMs =
-    fromHeader === null
-      ? backoffDelayMs(input.attempt, {
-          baseMs: input.baseMs ?? DEFAULT_BACKOFF_BASE_MS,
-          capMs: input.capMs ?? DEFAULT_BACKOFF_CAP_MS,
-          random: input.random,
-          jitter: input.jitter ?? "equal",
-        })
-      : Math.min(fromHeader, input.retryAfterCapMs ?? RETRY_AFTER_CAP_MS);
+  const delayMs = fromHeader === null
+    ? backoffDelayMs(input.attempt, {
+      baseMs: input.baseMs ?? DEFAULT_BACKOFF_BASE_MS,
+      capMs: input.capMs ?? DEFAULT_BACKOFF_CAP_MS,
+      random: input.random,
+      jitter: input.jitter ?? "equal",
+    })
+    : Math.min(fromHeader, input.retryAfterCapMs ?? RETRY_AFTER_CAP_MS);
   if (input.nowMs + delayMs > input.deadlineMs) return { retry: false, reason: "deadline", delayMs };
   return { retry: true, delayMs, source: fromHeader === null ? "backoff" : "retry-after" };
 }

@@ -1,0 +1,123 @@
+// The admin API under `/__sim/` — a path the real API never uses. It lets tests and demos read
+// the raw data (to compute expected results on their own), change it between pages, schedule
+// faults, read the request log, flip behaviour settings and reset everything. Answers are plain
+// JSON, not the OData envelope; no User-Key, no rate limit, not logged.
+
+import type { IncomingMessage } from "node:http";
+import { ENTITY_KINDS, type EntityKind } from "./data/store.ts";
+import { isPlainObject } from "./data/validate.ts";
+import { AdminError } from "./errors.ts";
+import { type Answer, json, parseJsonBody, readBody } from "./http-util.ts";
+import { type SimState, updateEntity } from "./state.ts";
+
+const ENDPOINTS = [
+  "GET    /__sim/snapshot                 raw data: contacts, products, deals (with Products), deleted, lookups",
+  "POST   /__sim/{deals|contacts|products}   insert (body: fields; Id optional) → 201 + stored row",
+  "GET    /__sim/{deals|contacts|products}/:id",
+  "PATCH  /__sim/{deals|contacts|products}/:id   update (body: fields, deals may replace Products); ?bumpLastUpdateDate=false keeps LastUpdateDate",
+  "DELETE /__sim/{deals|contacts|products}/:id   delete; deals show up in snapshot.deleted and /Deals/GetDeletedDeals",
+  "GET|POST|DELETE /__sim/faults         list | schedule {kind,count,status?,latencyMs?,retryAfterSeconds?,match?} | clear",
+  "GET|DELETE /__sim/requests            request log | clear it",
+  "GET|PATCH /__sim/settings             behaviour settings",
+  "GET|POST /__sim/keys                  User-Keys | add {key, account}",
+  "POST   /__sim/reset                    back to the seeded state",
+];
+
+/** `route` is the path after `/__sim`, e.g. `/deals/500000001`. */
+export async function handleAdmin(state: SimState, req: IncomingMessage, route: string, query: URLSearchParams): Promise<Answer> {
+  const method = req.method ?? "GET";
+  try {
+    const body = method === "POST" || method === "PATCH" ? parseJsonBody(await readBody(req)) : undefined;
+    return dispatch(state, method, route, query, body);
+  } catch (error) {
+    if (error instanceof AdminError) return json(error.status, { error: error.message, problems: error.problems });
+    throw error;
+  }
+}
+
+function dispatch(state: SimState, method: string, route: string, query: URLSearchParams, body: unknown): Answer {
+  const [, first = "", second, ...rest] = route.split("/");
+  if (rest.length > 0) return routeNotFound(method, route);
+  const endpoint = `${method} ${first}${second === undefined ? "" : "/:id"}`;
+  switch (endpoint) {
+    case "GET ":
+      return json(200, { endpoints: ENDPOINTS });
+    case "GET snapshot":
+      return json(200, state.store.snapshot());
+    case "POST reset":
+      state.reset();
+      return json(200, { reset: true });
+    case "GET settings":
+      return json(200, state.settings.get());
+    case "PATCH settings":
+      return json(200, state.settings.update(body));
+    case "GET faults":
+      return json(200, state.faults.pending());
+    case "POST faults":
+      return json(201, state.faults.add(body));
+    case "DELETE faults":
+      state.faults.clear();
+      return json(200, { cleared: true });
+    case "GET requests":
+      return json(200, state.log.list());
+    case "DELETE requests":
+      state.log.clear();
+      return json(200, { cleared: true });
+    case "GET keys":
+      return json(200, state.keys.list());
+    case "POST keys":
+      return addKey(state, body);
+  }
+  const kind = ENTITY_KINDS.find((k) => k === first);
+  if (!kind) return routeNotFound(method, route);
+  return entityRoute(state, method, kind, second, query, body) ?? routeNotFound(method, route);
+}
+
+function entityRoute(
+  state: SimState, method: string, kind: EntityKind, idText: string | undefined, query: URLSearchParams, body: unknown,
+): Answer | undefined {
+  if (idText === undefined) return method === "POST" ? json(201, state.store.insert(kind, body)) : undefined;
+  if (!/^\d+$/.test(idText)) throw new AdminError(400, `'${idText}' is not a numeric Id`);
+  const id = Number(idText);
+  switch (method) {
+    case "GET":
+      return json(200, state.store.get(kind, id));
+    case "PATCH": {
+      const { fields, bump } = takeBumpFlag(body, query);
+      return json(200, updateEntity(state, kind, id, fields, bump));
+    }
+    case "DELETE":
+      return json(200, state.store.remove(kind, id));
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `bumpLastUpdateDate` may come as a query parameter or a body field (default true); the body
+ * wins. It is not an entity field, so it is taken out before validation.
+ */
+function takeBumpFlag(body: unknown, query: URLSearchParams): { fields: unknown; bump: boolean } {
+  const fromQuery = query.get("bumpLastUpdateDate");
+  if (fromQuery !== null && fromQuery !== "true" && fromQuery !== "false") {
+    throw new AdminError(400, `bumpLastUpdateDate must be true or false, got '${fromQuery}'`);
+  }
+  let bump = fromQuery !== "false";
+  if (!isPlainObject(body) || !("bumpLastUpdateDate" in body)) return { fields: body, bump };
+  const { bumpLastUpdateDate, ...fields } = body;
+  if (typeof bumpLastUpdateDate !== "boolean") throw new AdminError(400, "bumpLastUpdateDate must be a boolean");
+  bump = bumpLastUpdateDate;
+  return { fields, bump };
+}
+
+function addKey(state: SimState, body: unknown): Answer {
+  if (!isPlainObject(body) || typeof body.key !== "string" || typeof body.account !== "string" || body.key === "" || body.account === "") {
+    throw new AdminError(400, "the body must be {\"key\": string, \"account\": string}");
+  }
+  state.keys.add({ key: body.key, account: body.account });
+  return json(201, { key: body.key, account: body.account });
+}
+
+function routeNotFound(method: string, route: string): Answer {
+  return json(404, { error: `no admin endpoint ${method} /__sim${route}; GET /__sim lists them` });
+}

@@ -1,0 +1,78 @@
+// `npm run simulator -- [--port 54340] [--seed N] [--contacts N] [--deals N] [--products N]
+// [--rpm 120] [--latency-ms N] [--api-key KEY] [--host H]`: starts the simulator, prints the
+// address and the User-Key it accepts (as shell-ready lines), and stops cleanly on Ctrl-C.
+
+import { parseArgs } from "node:util";
+import { startSimulator } from "./index.ts";
+
+const DEFAULT_PORT = 54340;
+
+const USAGE = `usage: npm run simulator -- [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--seed 1] [--contacts 2000]
+       [--products 150] [--deals 10000] [--rpm 120] [--latency-ms 0] [--api-key KEY] [--epoch ISO-8601]`;
+
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`--${name} must be a non-negative integer, got '${value}'`);
+  return Number(value);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string" }, host: { type: "string" }, seed: { type: "string" },
+      contacts: { type: "string" }, products: { type: "string" }, deals: { type: "string" },
+      rpm: { type: "string" }, "latency-ms": { type: "string" }, "api-key": { type: "string" },
+      epoch: { type: "string" }, help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const seed = integer("seed", values.seed);
+  const contacts = integer("contacts", values.contacts);
+  const products = integer("products", values.products);
+  const deals = integer("deals", values.deals);
+  const rpm = integer("rpm", values.rpm);
+  const latencyMs = integer("latency-ms", values["latency-ms"]);
+  const sim = await startSimulator({
+    port: integer("port", values.port) ?? DEFAULT_PORT,
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(seed === undefined ? {} : { seed }),
+    ...(contacts === undefined ? {} : { contacts }),
+    ...(products === undefined ? {} : { products }),
+    ...(deals === undefined ? {} : { deals }),
+    ...(rpm === undefined ? {} : { rpm }),
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+    ...(values["api-key"] === undefined ? {} : { apiKey: values["api-key"] }),
+    ...(values.epoch === undefined ? {} : { epoch: values.epoch }),
+  });
+  const snapshot = sim.snapshot();
+  console.log(`Ploomes simulator listening on ${sim.url} (admin API: ${sim.url}/__sim)`);
+  console.log(
+    `data: ${snapshot.contacts.length} contacts, ${snapshot.products.length} products, ${snapshot.deals.length} deals ` +
+      `(generated in ${Math.round(sim.generationMs)} ms); rate limit ${sim.settings().rateLimitPerMinute}/min per account`,
+  );
+  console.log(`PLOOMES_BASE_URL=${sim.url}`);
+  console.log(`PLOOMES_API_KEY=${sim.apiKey}`);
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: stopping the simulator`);
+    sim.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("could not stop the simulator cleanly:", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  console.error(`ploomes-simulator: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(USAGE);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+// Entry point for code: `startSimulator(options)` generates the data, listens on a port (0 = a
+// random free one) and returns the address, the accepted key and in-process versions of the
+// admin operations. Tests start one per file; the CLI wraps the same function.
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { EntityKind, RawEntity, Snapshot } from "./data/store.ts";
+import type { Fault, FaultSpec } from "./faults.ts";
+import type { KeySpec } from "./keys.ts";
+import type { RequestLogEntry } from "./request-log.ts";
+import { createHandler } from "./server.ts";
+import type { Settings } from "./settings.ts";
+import { SimState, type StateOptions, updateEntity } from "./state.ts";
+
+export type { EntityKind, RawEntity, Snapshot } from "./data/store.ts";
+export type { Fault, FaultSpec } from "./faults.ts";
+export type { KeySpec } from "./keys.ts";
+export type { RequestLogEntry } from "./request-log.ts";
+export type { Settings } from "./settings.ts";
+
+export interface SimulatorOptions extends StateOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  readonly host?: string;
+  /** Clock in ms since the epoch (rate-limit window, request log). Default Date.now. */
+  readonly now?: () => number;
+  /** How latency is waited for. Default a real timer; tests can record and skip it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Simulator {
+  /** e.g. `http://127.0.0.1:54340` — use it as PLOOMES_BASE_URL. */
+  readonly url: string;
+  readonly port: number;
+  /** The User-Key of the default account. */
+  readonly apiKey: string;
+  readonly account: string;
+  /** Milliseconds the last data generation took. */
+  readonly generationMs: number;
+  stop(): Promise<void>;
+  /** Back to the seeded state: data, settings, faults, request log, rate windows, keys. */
+  reset(): void;
+  snapshot(): Snapshot;
+  get(kind: EntityKind, id: number): RawEntity;
+  insert(kind: EntityKind, body: Record<string, unknown>): RawEntity;
+  /** `bump` (default true) sets LastUpdateDate to the simulator's next "now". */
+  update(kind: EntityKind, id: number, body: Record<string, unknown>, options?: { bump?: boolean }): RawEntity;
+  remove(kind: EntityKind, id: number): RawEntity;
+  settings(): Readonly<Settings>;
+  updateSettings(patch: Partial<Settings>): Readonly<Settings>;
+  addFault(spec: FaultSpec): Fault;
+  faults(): Fault[];
+  clearFaults(): void;
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  addKey(spec: KeySpec): void;
+}
+
+const DEFAULT_HOST = "127.0.0.1";
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const state = new SimState(options);
+  const host = options.host ?? DEFAULT_HOST;
+  let url = "";
+  const server = createServer(createHandler(state, {
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? realSleep,
+    fallbackBaseUrl: () => url,
+  }));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error) => reject(new Error(`Ploomes simulator could not listen on ${host}:${options.port ?? 0}: ${error.message}`)));
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+  return {
+    url,
+    port,
+    apiKey: state.apiKey,
+    account: state.account,
+    get generationMs() {
+      return state.generationMs;
+    },
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive sockets would hold close() open until they time out.
+        server.closeAllConnections();
+      }),
+    reset: () => state.reset(),
+    snapshot: () => state.store.snapshot(),
+    get: (kind, id) => state.store.get(kind, id),
+    insert: (kind, body) => state.store.insert(kind, body),
+    update: (kind, id, body, updateOptions) => updateEntity(state, kind, id, body, updateOptions?.bump ?? true),
+    remove: (kind, id) => state.store.remove(kind, id),
+    settings: () => state.settings.get(),
+    updateSettings: (patch) => state.settings.update(patch),
+    addFault: (spec) => state.faults.add(spec),
+    faults: () => state.faults.pending(),
+    clearFaults: () => state.faults.clear(),
+    requests: () => state.log.list(),
+    clearRequests: () => state.log.clear(),
+    addKey: (spec) => state.keys.add(spec),
+  };
+}

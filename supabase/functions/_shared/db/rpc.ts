@@ -1,0 +1,170 @@
+// The sync's SQL API over supabase-js `.rpc()` (D1: one transaction per call). Each call's answer
+// is validated with zod, and a database error becomes a DatabaseError carrying the function
+// name, SQLSTATE, message and hint — never a silent `{ data: null }`.
+import type { SupabaseClient } from "@supabase/supabase-js";
+import { z } from "zod";
+import type { DealReject, DealRow } from "../ploomes/deal-schema.ts";
+
+/** SQLSTATE the SQL API raises when a run lost its lease to another run. */
+export const LEASE_LOST_SQLSTATE = "PT409";
+
+export class DatabaseError extends Error {
+  constructor(
+    readonly fn: string,
+    readonly code: string,
+    message: string,
+    readonly hint: string | null,
+  ) {
+    super(`database call ${fn} failed (${code}): ${message}${hint ? `; hint: ${hint}` : ""}`);
+    this.name = "DatabaseError";
+  }
+
+  get leaseLost(): boolean {
+    return this.code === LEASE_LOST_SQLSTATE;
+  }
+}
+
+const positionSchema = z.object({ lastId: z.number().int().nullable().optional(), lastUpdateDate: z.string().optional() }).nullable();
+
+const claimSchema = z.discriminatedUnion("claimed", [
+  z.object({ claimed: z.literal(false), runId: z.number(), holderRunId: z.number(), leaseExpiresAt: z.string() }),
+  z.object({
+    claimed: z.literal(true),
+    runId: z.number(),
+    passId: z.number().nullable(),
+    mode: z.enum(["full", "incremental"]),
+    resumed: z.boolean(),
+    dryRun: z.boolean(),
+    position: positionSchema,
+    productsAvailable: z.boolean(),
+    since: z.string().nullable(),
+  }),
+]);
+export type Claim = z.infer<typeof claimSchema>;
+export type GrantedClaim = Extract<Claim, { claimed: true }>;
+
+const ingestSchema = z.object({
+  stored: z.number(),
+  inserted: z.number(),
+  updated: z.number(),
+  unchanged: z.number(),
+  rejected: z.number(),
+});
+export type IngestResult = z.infer<typeof ingestSchema>;
+
+export const runSummarySchema = z.object({
+  runId: z.number(),
+  status: z.enum(["running", "partial", "succeeded", "failed", "skipped"]),
+  mode: z.enum(["full", "incremental"]).nullable(),
+  trigger: z.string(),
+  dryRun: z.boolean(),
+  passId: z.number().nullable(),
+  resumed: z.boolean(),
+  pages: z.number(),
+  requests: z.number(),
+  retries: z.number(),
+  throttledWaits: z.number(),
+  dealsFetched: z.number(),
+  dealsRejected: z.number(),
+  dealsDeleted: z.number(),
+  customersInserted: z.number(),
+  customersUpdated: z.number(),
+  customersDeleted: z.number(),
+  customersUnchanged: z.number(),
+  customersChanged: z.number(),
+  cursorBefore: z.string().nullable(),
+  cursorAfter: z.string().nullable(),
+  warnings: z.array(z.string()),
+  error: z.string().nullable(),
+  hint: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof runSummarySchema>;
+
+/** Client-side counters, cumulative for the run. */
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  throttledWaits: number;
+}
+
+export interface ClaimOptions {
+  trigger: "cron" | "continue" | "manual" | "cli";
+  mode: "auto" | "incremental" | "full";
+  dryRun: boolean;
+  leaseSeconds: number;
+  fullEveryHours: number;
+  overlapSeconds: number;
+}
+
+/** The row shape `sync_ingest_page` reads with jsonb_to_recordset. */
+function toSqlDeal(row: DealRow) {
+  return {
+    id: row.id,
+    contact_id: row.contactId,
+    contact_name: row.contactName,
+    contact_display_name: null,
+    contact_type_id: row.contactTypeId,
+    contact_cnpj: row.contactCnpj,
+    contact_cpf: row.contactCpf,
+    status_id: row.statusId,
+    amount: row.amount,
+    create_date: row.createDate,
+    finish_date: row.finishDate,
+    last_update_date: row.lastUpdateDate,
+    last_update_raw: row.lastUpdateDate,
+    line_items: row.lineItems?.map((li) => ({
+      product_id: li.productId,
+      quantity: li.quantity,
+      unit_price: li.unitPrice,
+      discount: li.discount,
+      total: li.total,
+      catalog_unit_price: li.catalogUnitPrice,
+    })) ?? null,
+  };
+}
+
+export interface SyncDb {
+  claim(options: ClaimOptions): Promise<Claim>;
+  ingestPage(runId: number, rows: readonly DealRow[], position: unknown, rejects: readonly DealReject[], stats: ClientStats, leaseSeconds: number): Promise<IngestResult>;
+  finishPass(runId: number, stats: ClientStats, maxRejectRatio: number): Promise<RunSummary>;
+  endPartial(runId: number, stats: ClientStats): Promise<RunSummary>;
+  failRun(runId: number, error: string, hint: string | null, httpStatus: number, stats: ClientStats): Promise<RunSummary>;
+  disableProducts(runId: number, warning: string): Promise<void>;
+}
+
+export function createSyncDb(client: SupabaseClient): SyncDb {
+  async function call<T>(fn: string, args: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
+    const { data, error } = await client.rpc(fn, args);
+    if (error) throw new DatabaseError(fn, error.code ?? "unknown", error.message, error.hint ?? null);
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      throw new DatabaseError(fn, "invalid-result", `unexpected result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        "Are the migrations applied? Run `supabase db push`.");
+    }
+    return parsed.data;
+  }
+  const statsArg = (stats: ClientStats) => ({ requests: stats.requests, retries: stats.retries, throttledWaits: stats.throttledWaits });
+
+  return {
+    claim: (o) =>
+      call("sync_claim", {
+        p_trigger: o.trigger, p_requested_mode: o.mode, p_dry_run: o.dryRun, p_lease_seconds: o.leaseSeconds,
+        p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds,
+      }, claimSchema),
+    ingestPage: (runId, rows, position, rejects, stats, leaseSeconds) =>
+      call("sync_ingest_page", {
+        p_run_id: runId, p_deals: rows.map(toSqlDeal), p_position: position, p_rejects: rejects,
+        p_client: statsArg(stats), p_lease_seconds: leaseSeconds,
+      }, ingestSchema),
+    finishPass: (runId, stats, maxRejectRatio) =>
+      call("sync_finish_pass", { p_run_id: runId, p_client: statsArg(stats), p_max_reject_ratio: maxRejectRatio }, runSummarySchema),
+    endPartial: (runId, stats) => call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
+    failRun: (runId, error, hint, httpStatus, stats) =>
+      call("sync_fail_run", { p_run_id: runId, p_error: error, p_hint: hint, p_http_status: httpStatus, p_client: statsArg(stats) }, runSummarySchema),
+    disableProducts: async (runId, warning) => {
+      await call("sync_disable_products", { p_run_id: runId, p_warning: warning }, z.unknown());
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The Edge Function's HTTP contract (DESIGN §4), runtime-neutral: Request in, Response out.
+// Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
+// caller must present it (401); then the body is checked (400/413); only then does the rest of
+// the configuration get reported (500) or the sync run (200/409/502).
+import { checkCronSecret, formatProblems, type ConfigResult, type Env, type ConfigProblem } from "../config/config.ts";
+import type { SyncRequest } from "./request-body.ts";
+import { readSyncRequest, syncRequestFromQuery } from "./request-body.ts";
+import { presentedSecret, secretsMatch } from "./secret.ts";
+import type { SyncOutcome } from "../sync/runner.ts";
+import type { Config } from "../config/config.ts";
+
+export interface HandlerDeps {
+  /** The raw environment (only CRON_SECRET is read from it directly, to fail closed early). */
+  readonly env: Env;
+  /** The configuration, parsed once at start-up. */
+  readonly config: ConfigResult;
+  readonly runSync: (config: Config, request: SyncRequest) => Promise<SyncOutcome>;
+  readonly log: (event: Record<string, unknown>) => void;
+}
+
+const ALLOWED_METHODS = "GET, POST";
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+function configurationError(problems: readonly ConfigProblem[]): Response {
+  return json(500, {
+    error: `configuration error: ${formatProblems(problems)}`,
+    problems,
+    hint: "Set the function's secrets (supabase secrets set NAME=value) and call it again; see docs/deploy.md.",
+  });
+}
+
+export async function handleSyncRequest(request: Request, deps: HandlerDeps): Promise<Response> {
+  if (request.method !== "POST" && request.method !== "GET") {
+    return json(405, { error: `method ${request.method} not allowed; use POST or GET` }, { allow: ALLOWED_METHODS });
+  }
+  const cron = checkCronSecret(deps.env);
+  if (!cron.ok) return configurationError([cron.problem]);
+
+  const presented = presentedSecret(request.headers);
+  if (presented === null || !(await secretsMatch(presented, cron.secret))) {
+    return json(401, { error: "unauthorized" });
+  }
+
+  const body = request.method === "GET" ? syncRequestFromQuery(new URL(request.url)) : await readSyncRequest(request);
+  if (!body.ok) {
+    return json(body.status, {
+      error: body.status === 413 ? "request body too large" : "invalid request",
+      problems: body.problems,
+      hint: 'Send an optional JSON body like {"mode":"auto"|"incremental"|"full","dryRun":false,"trigger":"manual"}.',
+    });
+  }
+  if (!deps.config.ok) return configurationError(deps.config.problems);
+
+  try {
+    const outcome = await deps.runSync(deps.config.config, body.request);
+    return json(outcome.status, outcome.body);
+  } catch (error) {
+    // Reaching here means the database could not even record a run (e.g. unreachable).
+    const message = error instanceof Error ? error.message : String(error);
+    deps.log({ event: "request-failed", error: message });
+    return json(500, {
+      error: message,
+      hint: "The run could not be recorded. Check that SUPABASE_URL and the secret key are right and that the migrations are applied (supabase db push).",
+    });
+  }
+}

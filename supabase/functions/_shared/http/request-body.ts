@@ -1,0 +1,58 @@
+// The optional JSON body of a sync request (DESIGN §4), validated strictly: unknown keys and wrong
+// types are a 400 that lists every problem. An empty body means all defaults.
+import { z } from "zod";
+
+/** Bodies larger than this are refused with 413 before parsing. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export const syncRequestSchema = z.strictObject({
+  mode: z.enum(["auto", "incremental", "full"]).default("auto"),
+  dryRun: z.boolean().default(false),
+  trigger: z.enum(["cron", "continue", "manual", "cli"]).default("manual"),
+});
+
+export type SyncRequest = z.infer<typeof syncRequestSchema>;
+
+export type BodyResult =
+  | { ok: true; request: SyncRequest }
+  | { ok: false; status: 400 | 413; problems: string[] };
+
+export async function readSyncRequest(request: Request): Promise<BodyResult> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) return tooLarge(declared);
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) return tooLarge(bytes.byteLength);
+  const text = new TextDecoder().decode(bytes).trim();
+  let json: unknown = {};
+  if (text !== "") {
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      return { ok: false, status: 400, problems: [`body is not valid JSON: ${(error as Error).message}`] };
+    }
+  }
+  const parsed = syncRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      status: 400,
+      problems: parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`),
+    };
+  }
+  return { ok: true, request: parsed.data };
+}
+
+/** GET requests carry their options in the query string (?mode=full&dryRun=true). */
+export function syncRequestFromQuery(url: URL): BodyResult {
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of url.searchParams) raw[key] = key === "dryRun" ? value === "true" ? true : value === "false" ? false : value : value;
+  const parsed = syncRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, status: 400, problems: parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`) };
+  }
+  return { ok: true, request: parsed.data };
+}
+
+function tooLarge(size: number): BodyResult {
+  return { ok: false, status: 413, problems: [`body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`] };
+}

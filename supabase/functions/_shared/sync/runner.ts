@@ -1,0 +1,163 @@
+// One invocation of the sync: claim the lease, walk Ploomes pages from the pass's saved position,
+// store each page in its own transaction, and end the run — succeeded (pass complete and
+// published), partial (time budget spent; the pass resumes later), or failed (with a hint;
+// nothing published, cursor unchanged). Returns the HTTP status and body of DESIGN §4.
+import type { Config } from "../config/config.ts";
+import type { ClientStats as DbClientStats, GrantedClaim, RunSummary, SyncDb } from "../db/rpc.ts";
+import type { SyncRequest } from "../http/request-body.ts";
+import type { PloomesClient } from "../ploomes/client.ts";
+import { parseDealPage, toDealRow } from "../ploomes/deal-schema.ts";
+import { BudgetExceededError, PloomesHttpError } from "../ploomes/errors.ts";
+import type { FullPosition, IncrementalPosition } from "../ploomes/odata.ts";
+import { fetchDealPages, type DealPage } from "../ploomes/pages.ts";
+import { createBudget, pageDeadline, recordPage, shouldFetchNextPage, type Budget } from "./budget.ts";
+import { describeFailure } from "./failure.ts";
+import { passStart } from "./positions.ts";
+
+const HTTP_FORBIDDEN = 403;
+/** A lease outlives a silent holder by two page timeouts (DESIGN §5), then may be taken over. */
+const LEASE_PAGE_TIMEOUTS = 2;
+
+export interface RunnerDeps {
+  readonly config: Config;
+  readonly db: SyncDb;
+  readonly ploomes: PloomesClient;
+  readonly now: () => number;
+  readonly log: (event: Record<string, unknown>) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface SyncOutcome {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+type Position = FullPosition | IncrementalPosition;
+
+function dbStats(ploomes: PloomesClient): DbClientStats {
+  const s = ploomes.stats();
+  return { requests: s.requests, retries: s.retries, throttledWaits: s.throttledWaits };
+}
+
+function outcomeOf(summary: RunSummary, startedAtMs: number, now: number, extra: Record<string, unknown> = {}): SyncOutcome {
+  const status = summary.status === "failed" ? 502 : 200;
+  return { status, body: { ...summary, durationMs: now - startedAtMs, ...extra } };
+}
+
+export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<SyncOutcome> {
+  const { config, db, log } = deps;
+  const startedAtMs = deps.now();
+  const leaseSeconds = Math.ceil((LEASE_PAGE_TIMEOUTS * config.ploomes.requestTimeoutMs) / 1000);
+  const claim = await db.claim({
+    trigger: request.trigger,
+    mode: request.mode,
+    dryRun: request.dryRun,
+    leaseSeconds,
+    fullEveryHours: config.sync.fullEveryHours,
+    overlapSeconds: config.sync.overlapSeconds,
+  });
+  if (!claim.claimed) {
+    log({ event: "skipped", runId: claim.runId, holderRunId: claim.holderRunId });
+    return {
+      status: 409,
+      body: {
+        runId: claim.runId, status: "skipped", error: `another run (${claim.holderRunId}) is in progress`,
+        holderRunId: claim.holderRunId, leaseExpiresAt: claim.leaseExpiresAt,
+        hint: "Only one sync runs at a time; this request did nothing. The running pass continues on its own.",
+      },
+    };
+  }
+  log({ event: "run-start", runId: claim.runId, mode: claim.mode, resumed: claim.resumed, dryRun: claim.dryRun, trigger: request.trigger });
+  try {
+    return await walkPass(deps, claim, startedAtMs, leaseSeconds);
+  } catch (error) {
+    const failure = describeFailure(error);
+    log({ event: "run-failed", runId: claim.runId, error: failure.error });
+    let summary: RunSummary | null = null;
+    let recordError: string | null = null;
+    try {
+      summary = await db.failRun(claim.runId, failure.error, failure.hint, failure.status, dbStats(deps.ploomes));
+    } catch (recordFailure) {
+      // The original error is what the caller needs; the failed bookkeeping is reported with it.
+      recordError = describeFailure(recordFailure).error;
+    }
+    return {
+      status: failure.status,
+      body: {
+        ...(summary ?? { runId: claim.runId, status: "failed" }),
+        error: failure.error, hint: failure.hint, ploomesStatus: failure.ploomesStatus,
+        durationMs: deps.now() - startedAtMs,
+        ...(recordError ? { recordError } : {}),
+      },
+    };
+  }
+}
+
+async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: number, leaseSeconds: number): Promise<SyncOutcome> {
+  const { config, db, ploomes, log } = deps;
+  const start = passStart(claim);
+  const budget: Budget = createBudget(startedAtMs, config.sync.timeBudgetMs, config.ploomes.requestTimeoutMs);
+  let position: Position = start.position;
+  let includeProducts = claim.productsAvailable;
+  let productsFallbackTried = !includeProducts;
+  let productsWarning: string | null = null;
+  let pages: AsyncGenerator<DealPage<Position>, void, undefined> | null = null;
+  let pagesDeadline = 0;
+
+  for (;;) {
+    const now = deps.now();
+    if (!shouldFetchNextPage(budget, now)) {
+      const summary = await db.endPartial(claim.runId, dbStats(ploomes));
+      log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone });
+      return outcomeOf(summary, startedAtMs, deps.now());
+    }
+    // The pager is rebuilt when its deadline changes (after the first page) or its query does
+    // (products fallback); it resumes from the last stored position either way.
+    const deadline = pageDeadline(budget, now);
+    if (pages === null || deadline !== pagesDeadline) {
+      pagesDeadline = deadline;
+      pages = fetchDealPages({
+        client: ploomes, mode: start.mode, position, pageSize: config.ploomes.pageSize, includeProducts,
+        signal: deps.signal, deadlineMs: deadline,
+      } as Parameters<typeof fetchDealPages>[0]);
+    }
+
+    let next: IteratorResult<DealPage<Position>, void>;
+    try {
+      next = await pages.next();
+    } catch (error) {
+      if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
+        // Ploomes uses 403 for refused expansions and for bad keys alike: retry without the
+        // Products expansion; if that works, it was the expansion (a warning, not a failure).
+        productsFallbackTried = true;
+        includeProducts = false;
+        productsWarning = `Ploomes refused the Products expansion (${error.message}); this pass continues without line items, so products and custom-pricing metrics keep their last known values.`;
+        pages = null;
+        continue;
+      }
+      if (error instanceof BudgetExceededError && budget.pagesDone > 0) {
+        const summary = await db.endPartial(claim.runId, dbStats(ploomes));
+        return outcomeOf(summary, startedAtMs, deps.now());
+      }
+      throw error;
+    }
+    if (productsWarning !== null) {
+      await db.disableProducts(claim.runId, productsWarning);
+      log({ event: "products-disabled", runId: claim.runId });
+      productsWarning = null;
+    }
+    if (next.done) break;
+
+    const page = next.value;
+    const { deals, rejects } = parseDealPage(page.values);
+    const rows = deals.map((deal) => toDealRow(deal, includeProducts));
+    const stored = await db.ingestPage(claim.runId, rows, page.nextPosition, rejects, dbStats(ploomes), leaseSeconds);
+    position = page.nextPosition;
+    recordPage(budget, deps.now() - now);
+    log({ event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected, ms: deps.now() - now });
+  }
+
+  const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio);
+  log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged });
+  return outcomeOf(summary, startedAtMs, deps.now());
+}

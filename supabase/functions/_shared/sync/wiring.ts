@@ -1,0 +1,28 @@
+// Builds the runner's dependencies from the configuration: the supabase-js client for the SQL
+// API (secret key, no session) and the Ploomes client. Kept apart from runner.ts so tests can
+// hand the runner their own parts.
+import { createClient } from "@supabase/supabase-js";
+import type { Config } from "../config/config.ts";
+import { createSyncDb } from "../db/rpc.ts";
+import { createPloomesClient } from "../ploomes/client.ts";
+import type { SyncRequest } from "../http/request-body.ts";
+import { runSync, type SyncOutcome } from "./runner.ts";
+
+export type Logger = (event: Record<string, unknown>) => void;
+
+/** One JSON line per event: the Edge Runtime's log viewer indexes them. */
+export const jsonLineLogger: Logger = (event) => console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
+
+export function runSyncWithConfig(config: Config, request: SyncRequest, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
+  const supabase = createClient(config.supabase.url, config.supabase.secretKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+  });
+  const ploomes = createPloomesClient({
+    baseUrl: config.ploomes.baseUrl,
+    apiKey: config.ploomes.apiKey,
+    requestsPerMinute: config.ploomes.requestsPerMinute,
+    requestTimeoutMs: config.ploomes.requestTimeoutMs,
+    onEvent: (event) => log({ event: `ploomes-${event.type}`, ...event }),
+  });
+  return runSync({ config, db: createSyncDb(supabase), ploomes, now: () => Date.now(), log }, request);
+}

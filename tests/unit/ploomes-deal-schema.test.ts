@@ -1,0 +1,186 @@
+import { describe, expect, it } from "vitest";
+import { parseDealPage, toDealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
+
+/** A deal as Ploomes returns it for our $select/$expand, plus fields we ignore. */
+function fixture(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    Id: 500000001,
+    Title: "ACME - compressor",
+    ContactId: 101000001,
+    ContactName: "ACME LTDA (deal copy)",
+    StatusId: 2,
+    Amount: 15234.5,
+    CreateDate: "2024-03-07T12:39:44.957-03:00",
+    FinishDate: "2024-04-02T09:10:11.2-03:00",
+    LastUpdateDate: "2024-04-02T09:10:11.9571234-03:00",
+    Contact: { Id: 101000001, Name: "ACME LTDA", TypeId: 1, CNPJ: "11.222.333/0001-81", CPF: null, Extra: true },
+    Products: [
+      {
+        Id: 1,
+        ProductId: 700001,
+        Quantity: 2,
+        UnitPrice: 100,
+        Discount: 10,
+        Total: 180,
+        Product: { Id: 700001, UnitPrice: 110 },
+      },
+      { ProductId: null, Quantity: 1.5, UnitPrice: 20, Discount: null, Total: 30, Product: null },
+    ],
+    OtherProperties: [{ FieldKey: "deal_x" }],
+    ...overrides,
+  };
+}
+
+function rejectOf(value: unknown): { id: number | null; reason: string } {
+  const { deals, rejects } = parseDealPage([value]);
+  expect(deals).toHaveLength(0);
+  expect(rejects).toHaveLength(1);
+  const reject = rejects[0];
+  if (reject === undefined) throw new Error("no reject");
+  return reject;
+}
+
+describe("parseDealPage", () => {
+  it("accepts the fixture, ignoring unknown keys", () => {
+    const { deals, rejects } = parseDealPage([fixture()]);
+    expect(rejects).toEqual([]);
+    expect(deals).toHaveLength(1);
+    expect(deals[0]).not.toHaveProperty("Title");
+    expect(deals[0]?.LastUpdateDate).toBe("2024-04-02T09:10:11.9571234-03:00");
+  });
+
+  it("accepts null contact, null finish date and a missing Products list", () => {
+    const { Products: _dropped, ...withoutProducts } = fixture({
+      Contact: null,
+      FinishDate: null,
+      ContactId: null,
+      Amount: null,
+    });
+    const { deals, rejects } = parseDealPage([withoutProducts]);
+    expect(rejects).toEqual([]);
+    expect(deals).toHaveLength(1);
+  });
+
+  it("splits a page into deals and rejects, keeping the order", () => {
+    const { deals, rejects } = parseDealPage([
+      fixture({ Id: 1 }),
+      fixture({ Id: 2, StatusId: "2" }),
+      fixture({ Id: 3 }),
+    ]);
+    expect(deals.map((deal) => deal.Id)).toEqual([1, 3]);
+    expect(rejects.map((reject) => reject.id)).toEqual([2]);
+  });
+
+  it.each([
+    ["Id not an integer", { Id: "500000001" }, null, /^Id: /],
+    ["StatusId missing", { StatusId: undefined }, 500000001, /^StatusId: /],
+    ["Amount as string", { Amount: "15234.50" }, 500000001, /^Amount: /],
+    [
+      "LastUpdateDate without offset",
+      { LastUpdateDate: "2024-04-02T09:10:11.2" },
+      500000001,
+      /^LastUpdateDate: expected ISO-8601/,
+    ],
+    ["CreateDate date-only", { CreateDate: "2024-03-07" }, 500000001, /^CreateDate: /],
+    ["FinishDate with 8 digits", { FinishDate: "2024-04-02T09:10:11.12345678-03:00" }, 500000001, /^FinishDate: /],
+    ["Contact missing", { Contact: undefined }, 500000001, /^Contact: /],
+    [
+      "Contact.TypeId as string",
+      { Contact: { Id: 1, Name: "x", TypeId: "1", CNPJ: null, CPF: null } },
+      500000001,
+      /^Contact\.TypeId: /,
+    ],
+    [
+      "Products[0].Quantity null",
+      { Products: [{ ProductId: 1, Quantity: null, UnitPrice: 1, Discount: null, Total: 1 }] },
+      500000001,
+      /^Products\.0\.Quantity: /,
+    ],
+    [
+      "Products[0].Product.UnitPrice string",
+      {
+        Products: [{
+          ProductId: 1,
+          Quantity: 1,
+          UnitPrice: 1,
+          Discount: 0,
+          Total: 1,
+          Product: { Id: 1, UnitPrice: "1" },
+        }],
+      },
+      500000001,
+      /^Products\.0\.Product\.UnitPrice: /,
+    ],
+  ])("rejects %s with its path", (_label, overrides, id, reason) => {
+    const reject = rejectOf(fixture(overrides));
+    expect(reject.id).toBe(id);
+    expect(reject.reason).toMatch(reason);
+  });
+
+  it("rejects non-objects with a root path and keeps reasons ≤ 200 chars", () => {
+    const notADeal = rejectOf("not a deal");
+    expect(notADeal.id).toBeNull();
+    expect(notADeal.reason).toMatch(/^\(deal\): /);
+    const everythingWrong = rejectOf({
+      Id: 5,
+      ContactId: "a",
+      ContactName: 1,
+      StatusId: "b",
+      Amount: "c",
+      CreateDate: 1,
+      FinishDate: 2,
+      LastUpdateDate: 3,
+      Contact: 4,
+      Products: 5,
+    });
+    expect(everythingWrong.id).toBe(5);
+    expect(everythingWrong.reason.length).toBeLessThanOrEqual(200);
+    expect(everythingWrong.reason.endsWith("…")).toBe(true);
+  });
+});
+
+describe("toDealRow", () => {
+  it("maps to the camelCase row, raw dates, line items with catalog price", () => {
+    const { deals } = parseDealPage([fixture()]);
+    const deal = deals[0];
+    if (deal === undefined) throw new Error("fixture rejected");
+    expect(toDealRow(deal, true)).toEqual({
+      id: 500000001,
+      contactId: 101000001,
+      contactName: "ACME LTDA",
+      contactTypeId: 1,
+      contactCnpj: "11.222.333/0001-81",
+      contactCpf: null,
+      statusId: 2,
+      amount: 15234.5,
+      createDate: "2024-03-07T12:39:44.957-03:00",
+      finishDate: "2024-04-02T09:10:11.2-03:00",
+      lastUpdateDate: "2024-04-02T09:10:11.9571234-03:00",
+      lineItems: [
+        { productId: 700001, quantity: 2, unitPrice: 100, discount: 10, total: 180, catalogUnitPrice: 110 },
+        { productId: null, quantity: 1.5, unitPrice: 20, discount: null, total: 30, catalogUnitPrice: null },
+      ],
+    });
+  });
+
+  it("line items are null without the expansion, [] when expanded but absent", () => {
+    const { Products: _dropped, ...withoutProducts } = fixture();
+    const { deals } = parseDealPage([withoutProducts]);
+    const deal = deals[0];
+    if (deal === undefined) throw new Error("fixture rejected");
+    expect(toDealRow(deal, false).lineItems).toBeNull();
+    expect(toDealRow(deal, true).lineItems).toEqual([]);
+  });
+
+  it("falls back to the deal's ContactName when there is no contact", () => {
+    const { deals } = parseDealPage([fixture({ Contact: null })]);
+    const deal = deals[0];
+    if (deal === undefined) throw new Error("fixture rejected");
+    expect(toDealRow(deal, true)).toMatchObject({
+      contactName: "ACME LTDA (deal copy)",
+      contactTypeId: null,
+      contactCnpj: null,
+      contactCpf: null,
+    });
+  });
+});

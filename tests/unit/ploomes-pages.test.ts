@@ -1,0 +1,324 @@
+import { describe, expect, it } from "vitest";
+import type { PageResponse, PloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
+import { PloomesError } from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { fetchDealPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
+
+const BASE = "https://public-api2.ploomes.com";
+const DEADLINE = Date.UTC(2030, 0, 1);
+
+interface Call {
+  readonly kind: "page" | "absolute";
+  readonly target: string;
+}
+
+/** A client that answers from a script and records what was asked, in order. */
+function fakeClient(answers: readonly { value: unknown[]; nextLink?: string }[]) {
+  const calls: Call[] = [];
+  const answer = (call: Call): PageResponse => {
+    calls.push(call);
+    const next = answers[calls.length - 1];
+    if (next === undefined) throw new Error(`unexpected request #${calls.length}: ${call.target}`);
+    const url = call.kind === "page" ? `${BASE}${call.target}` : call.target;
+    return { value: next.value, nextLink: next.nextLink ?? null, url };
+  };
+  const client: Pick<PloomesClient, "getPage" | "getAbsolute"> = {
+    getPage: async (target) => answer({ kind: "page", target }),
+    getAbsolute: async (target) => answer({ kind: "absolute", target }),
+  };
+  return { client, calls };
+}
+
+const ids = (...values: number[]) => values.map((Id) => ({ Id }));
+const filterOf = (call: Call | undefined): string | null =>
+  call === undefined
+    ? null
+    : new URL(call.kind === "page" ? `${BASE}${call.target}` : call.target).searchParams.get("$filter");
+
+async function collect<T>(pages: AsyncGenerator<T>): Promise<T[]> {
+  const result: T[] = [];
+  for await (const page of pages) result.push(page);
+  return result;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<PloomesError> {
+  const error = await promise.then(
+    () => new Error("expected a rejection"),
+    (reason: unknown) => reason,
+  );
+  if (!(error instanceof PloomesError)) throw error;
+  return error;
+}
+
+describe("fetchDealPages: full pass", () => {
+  it("walks the Id keyset and stops on a short page", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4, 5, 6) }, { value: ids(7) }]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "full",
+        position: { lastId: null },
+        pageSize: 3,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 3 }, { lastId: 6 }, { lastId: 7 }]);
+    expect(pages.map((page) => page.values)).toEqual([ids(1, 2, 3), ids(4, 5, 6), ids(7)]);
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6"]);
+  });
+
+  it("resumes after a stored position and stops on an empty page", async () => {
+    const { client, calls } = fakeClient([{ value: ids(101, 102) }, { value: [] }]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "full",
+        position: { lastId: 100 },
+        pageSize: 2,
+        includeProducts: false,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(pages).toHaveLength(1);
+    expect(calls.map(filterOf)).toEqual(["Id gt 100", "Id gt 102"]);
+    expect(calls[0]?.target).not.toContain("Products");
+  });
+
+  it("fetches nothing ahead: the next request waits for next()", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2) }, { value: ids(3) }]);
+    const pages = fetchDealPages({
+      client,
+      mode: "full",
+      position: { lastId: null },
+      pageSize: 2,
+      includeProducts: true,
+      deadlineMs: DEADLINE,
+    });
+    await pages.next();
+    expect(calls).toHaveLength(1);
+    await pages.return(undefined);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("follows @odata.nextLink verbatim, also on another host, and relative links against the page URL", async () => {
+    const absolute = "https://public6-api2.ploomes.com/Deals?$filter=Id%20gt%203&$top=3&$skip=3";
+    const { client, calls } = fakeClient([
+      { value: ids(1, 2, 3), nextLink: absolute },
+      { value: ids(4, 5, 6), nextLink: "Deals?$skip=6" },
+      { value: ids(7) },
+    ]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "full",
+        position: { lastId: null },
+        pageSize: 3,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(calls[1]).toEqual({ kind: "absolute", target: absolute });
+    expect(calls[2]).toEqual({ kind: "absolute", target: "https://public6-api2.ploomes.com/Deals?$skip=6" });
+    expect(pages.map((page) => page.viaNextLink)).toEqual([false, true, true]);
+    expect(pages.at(-1)?.nextPosition).toEqual({ lastId: 7 });
+  });
+
+  it("drops an Id repeated right after itself across pages", async () => {
+    const { client } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` }, { value: ids(2, 3) }, {
+      value: [],
+    }]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "full",
+        position: { lastId: null },
+        pageSize: 2,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(pages.map((page) => page.values)).toEqual([ids(1, 2), ids(3)]);
+  });
+});
+
+describe("fetchDealPages: loop guard", () => {
+  it("a page that does not advance the keyset is a loop error", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2) }, { value: ids(1, 2) }, { value: ids(1, 2) }]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "full",
+          position: { lastId: null },
+          pageSize: 2,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("loop");
+    expect(error.message).toContain("not after Id 2");
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a repeated nextLink is a loop error", async () => {
+    const link = "https://public6-api2.ploomes.com/Deals?$skip=2";
+    const { client, calls } = fakeClient([
+      { value: ids(1, 2), nextLink: link },
+      { value: ids(3, 4), nextLink: link },
+      { value: ids(5, 6) },
+    ]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "full",
+          position: { lastId: null },
+          pageSize: 2,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("loop");
+    expect(error.message).toContain("nextLink repeats");
+    expect(calls).toHaveLength(2);
+  });
+
+  it("rows out of order are an error (keyset paging would skip deals)", async () => {
+    const { client } = fakeClient([{ value: ids(5, 3, 9) }]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "full",
+          position: { lastId: null },
+          pageSize: 3,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("loop");
+    expect(error.message).toContain("out of order");
+  });
+
+  it("a page without any usable key is an invalid response", async () => {
+    const { client } = fakeClient([{ value: [{ Id: "x" }, null] }]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "full",
+          position: { lastId: null },
+          pageSize: 3,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("invalid-response");
+  });
+
+  it("stops before fetching when the signal is aborted", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("budget low"));
+    const { client, calls } = fakeClient([{ value: ids(1) }]);
+    await expect(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "full",
+          position: { lastId: null },
+          pageSize: 3,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+          signal: controller.signal,
+        }),
+      ),
+    ).rejects.toThrow("budget low");
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("fetchDealPages: incremental pass", () => {
+  const since = "2024-05-02T10:06:12-03:00";
+  const d1 = "2024-05-02T10:11:12.1-03:00";
+  const d2 = "2024-05-02T10:11:12.9571234-03:00";
+
+  it("starts with ge <since>, then keysets on the raw (LastUpdateDate, Id) pair", async () => {
+    const { client, calls } = fakeClient([
+      { value: [{ Id: 9, LastUpdateDate: d1 }, { Id: 4, LastUpdateDate: d2 }] },
+      { value: [{ Id: 5, LastUpdateDate: d2 }] },
+    ]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "incremental",
+        position: { since },
+        pageSize: 2,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(calls.map(filterOf)).toEqual([
+      `LastUpdateDate ge ${since}`,
+      `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 4)`,
+    ]);
+    expect(pages.map((page) => page.nextPosition)).toEqual([
+      { lastUpdateDate: d2, lastId: 4 },
+      { lastUpdateDate: d2, lastId: 5 },
+    ]);
+  });
+
+  it("a page ending before the watermark is a loop error", async () => {
+    const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: "2024-05-02T10:06:11.9999999-03:00" }] }]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "incremental",
+          position: { since },
+          pageSize: 2,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("loop");
+  });
+
+  it("the same date with a smaller Id does not advance", async () => {
+    const { client } = fakeClient([{ value: [{ Id: 3, LastUpdateDate: d2 }] }]);
+    const error = await rejection(
+      collect(
+        fetchDealPages({
+          client,
+          mode: "incremental",
+          position: { lastUpdateDate: d2, lastId: 4 },
+          pageSize: 2,
+          includeProducts: true,
+          deadlineMs: DEADLINE,
+        }),
+      ),
+    );
+    expect(error.kind).toBe("loop");
+  });
+
+  it("compares dates across offsets exactly when checking progress", async () => {
+    // 13:11:12.9571235Z is 100 ns after d2 (10:11:12.9571234-03:00): it advances.
+    const later = "2024-05-02T13:11:12.9571235Z";
+    const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: later }] }]);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode: "incremental",
+        position: { lastUpdateDate: d2, lastId: 4 },
+        pageSize: 2,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(pages[0]?.nextPosition).toEqual({ lastUpdateDate: later, lastId: 1 });
+  });
+});
