@@ -4,11 +4,14 @@
 
 import { parseArgs } from "node:util";
 import { startSimulator } from "./index.ts";
+import { DEFAULT_SETTINGS } from "./settings.ts";
+import { DEFAULT_DATA } from "./state.ts";
 
 const DEFAULT_PORT = 54340;
 
-const USAGE = `usage: npm run simulator -- [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--seed 1] [--contacts 2000]
-       [--products 150] [--deals 10000] [--rpm 120] [--latency-ms 0] [--api-key KEY] [--epoch ISO-8601]`;
+const USAGE = `usage: npm run simulator -- [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--seed ${DEFAULT_DATA.seed}]
+       [--contacts ${DEFAULT_DATA.contacts}] [--products ${DEFAULT_DATA.products}] [--deals ${DEFAULT_DATA.deals}]
+       [--rpm ${DEFAULT_SETTINGS.rateLimitPerMinute}] [--latency-ms ${DEFAULT_SETTINGS.latencyMs}] [--api-key KEY] [--epoch ISO-8601]`;
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

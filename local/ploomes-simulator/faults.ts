@@ -35,7 +35,7 @@ export interface Fault {
   readonly match: { readonly path?: string | undefined; readonly contains?: string | undefined };
 }
 
-export function parseFaultSpec(body: unknown): Omit<Fault, "id"> {
+function parseFaultSpec(body: unknown): Omit<Fault, "id"> {
   const result = faultSchema.safeParse(body);
   if (!result.success) {
     throw new AdminError(400, "invalid fault", result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`));

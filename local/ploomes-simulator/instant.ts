@@ -72,6 +72,14 @@ export function compareInstants(a: Instant, b: Instant): number {
   return a.seconds !== b.seconds ? a.seconds - b.seconds : a.ticks - b.ticks;
 }
 
+export const TICKS_PER_MS = TICKS_PER_SECOND / MS_PER_SECOND;
+
+/** The instant of a JS clock reading (milliseconds since the epoch). */
+export function instantFromMs(ms: number): Instant {
+  const seconds = Math.floor(ms / MS_PER_SECOND);
+  return { seconds, ticks: Math.round((ms - seconds * MS_PER_SECOND) * TICKS_PER_MS) };
+}
+
 export function addTicks(instant: Instant, ticks: number): Instant {
   const total = instant.ticks + ticks;
   const carry = Math.floor(total / TICKS_PER_SECOND);

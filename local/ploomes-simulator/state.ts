@@ -21,6 +21,12 @@ export interface DataOptions {
 }
 
 export interface StateOptions extends DataOptions {
+  /**
+   * Wall clock in ms since the epoch (default Date.now): the rate-limit window and the request log
+   * use it, and admin mutations are never stamped earlier than it — Ploomes stamps LastUpdateDate
+   * with its real clock, and a sync's cursor is wall-clock time.
+   */
+  readonly now?: () => number;
   /** The key the simulator accepts; default derived from the seed (128 uppercase hex characters). */
   readonly apiKey?: string;
   /** Account of apiKey. Default "simulated-account". */
@@ -52,7 +58,7 @@ function count(name: string, value: number | undefined, fallback: number): numbe
   return n;
 }
 
-export function resolveData(options: DataOptions): ResolvedData {
+function resolveData(options: DataOptions): ResolvedData {
   const seed = options.seed ?? DEFAULT_DATA.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new Error(`seed must be an integer 0…${MAX_SEED}, got ${seed}`);
   const products = count("products", options.products, DEFAULT_DATA.products);
@@ -74,7 +80,10 @@ export class SimState {
   readonly log: RequestLog;
   readonly keys: KeyRegistry;
 
+  private readonly now: () => number;
+
   constructor(options: StateOptions) {
+    this.now = options.now ?? Date.now;
     this.data = resolveData(options);
     this.apiKey = options.apiKey ?? deriveApiKey(this.data.seed);
     this.account = options.account ?? DEFAULT_ACCOUNT;
@@ -94,7 +103,7 @@ export class SimState {
 
   private generate(): Store {
     const started = performance.now();
-    const store = new Store(generateDataset(this.data), this.data.seed);
+    const store = new Store(generateDataset(this.data), this.data.seed, this.now);
     this.generationMs = performance.now() - started;
     return store;
   }

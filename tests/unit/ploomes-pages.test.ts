@@ -322,3 +322,24 @@ describe("fetchDealPages: incremental pass", () => {
     expect(pages[0]?.nextPosition).toEqual({ lastUpdateDate: later, lastId: 1 });
   });
 });
+
+describe("fetchDealPages: mode and position checked together", () => {
+  it("accepts mode and position from separate variables and rejects a mismatch", async () => {
+    const { client } = fakeClient([{ value: ids(1) }]);
+    const mode: "full" | "incremental" = "full";
+    const position: { lastId: number | null } | { since: string } = { since: "2024-01-01T00:00:00Z" };
+    expect(() => fetchDealPages({ client, mode, position, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }))
+      .toThrow(TypeError);
+    const pages = await collect(
+      fetchDealPages({
+        client,
+        mode,
+        position: { lastId: null },
+        pageSize: 2,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
+    );
+    expect(pages).toHaveLength(1);
+  });
+});

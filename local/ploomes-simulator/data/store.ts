@@ -4,17 +4,16 @@
 // Mutations replace rows (never edit them in place), so a page being serialised is unaffected.
 
 import { AdminError } from "../errors.ts";
-import { addTicks, compareInstants, formatInstant, type Instant, instantOf, TICKS_PER_SECOND } from "../instant.ts";
+import { addTicks, compareInstants, formatInstant, type Instant, instantFromMs, instantOf, TICKS_PER_MS, TICKS_PER_SECOND } from "../instant.ts";
 import { SortedCollection } from "./collection.ts";
-import {
-  type Dataset, FIRST_CONTACT_ID, FIRST_DEAL_ID, FIRST_PRODUCT_ID, lineTotal, randomFractionTicks, round2,
-} from "./generator.ts";
+import type { Dataset } from "./generator.ts";
 import {
   CONTACT_TYPE_COMPANY, CURRENCY_BRL, DEAL_STATUSES, ENTITY_TYPES, type EntityType, idOf,
   type NavigationSource, type Row, type Scalar, STATUS_OPEN,
 } from "./model.ts";
 import { type Random, streamFor } from "./prng.ts";
 import { isPlainObject, validateFields, validateLineItems } from "./validate.ts";
+import { FIRST_CONTACT_ID, FIRST_DEAL_ID, FIRST_PRODUCT_ID, lineTotal, randomFractionTicks, round2 } from "./values.ts";
 
 export type EntityKind = "deals" | "contacts" | "products";
 export const ENTITY_KINDS: readonly EntityKind[] = ["deals", "contacts", "products"];
@@ -70,7 +69,12 @@ export class Store implements NavigationSource {
   private readonly stampRandom: Random;
   private nextLineItemId: number;
 
-  constructor(dataset: Dataset, seed: number) {
+  /**
+   * @param wallClockMs Ploomes stamps LastUpdateDate with its real clock, so mutation stamps are
+   * never earlier than this clock (a sync's cursor is wall-clock time). Null keeps the purely
+   * simulated clock, which only steps forward from the latest date in the data.
+   */
+  constructor(dataset: Dataset, seed: number, private readonly wallClockMs: (() => number) | null = null) {
     this.contacts = new SortedCollection(dataset.contacts);
     this.products = new SortedCollection(dataset.products);
     this.deals = new SortedCollection(dataset.deals);
@@ -100,7 +104,9 @@ export class Store implements NavigationSource {
   /** The next mutation time: strictly after every date in the data, with a Ploomes-like fraction. */
   private nextStamp(): string {
     const step = this.stampRandom.int(1, MAX_STAMP_STEP_SECONDS) * TICKS_PER_SECOND + randomFractionTicks(this.stampRandom);
-    this.lastStamp = addTicks(this.lastStamp, step);
+    const stepped = addTicks(this.lastStamp, step);
+    const wall = this.wallClockMs === null ? null : addTicks(instantFromMs(this.wallClockMs()), randomFractionTicks(this.stampRandom) % TICKS_PER_MS);
+    this.lastStamp = wall !== null && compareInstants(wall, stepped) > 0 ? wall : stepped;
     return formatInstant(this.lastStamp);
   }
 

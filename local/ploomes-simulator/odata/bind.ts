@@ -137,7 +137,7 @@ function bindPath(type: EntityType, segments: readonly string[], where: string):
   return { navigations, property, type: TYPE_OF_PROPERTY[property.type] };
 }
 
-export function bindFilter(type: EntityType, expr: Expr, where: string): BoundExpr {
+function bindFilter(type: EntityType, expr: Expr, where: string): BoundExpr {
   const bound = bindExpr(type, expr, where);
   if (bound.type !== "boolean") throw badRequest(`${where}: the expression must be true or false, not a ${bound.type}`);
   return bound;

@@ -66,7 +66,7 @@ export function compilePath(path: BoundPath, source: NavigationSource): Getter {
   };
 }
 
-export function compileValue(expr: BoundExpr, source: NavigationSource): Getter {
+function compileValue(expr: BoundExpr, source: NavigationSource): Getter {
   switch (expr.kind) {
     case "literal": {
       const value = expr.value;

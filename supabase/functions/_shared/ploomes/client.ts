@@ -29,6 +29,8 @@ export type { PageResponse } from "./response.ts";
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const HTTP_TOO_MANY_REQUESTS = 429;
+/** How much of a bad argument an error message quotes. */
+const QUOTED_INPUT_MAX = 200;
 
 export interface PloomesClientOptions {
   readonly baseUrl: string;
@@ -281,7 +283,9 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
     getPage: async (pathAndQuery, requestOptions) => {
       if (!pathAndQuery.startsWith("/")) {
         throw new TypeError(
-          `Ploomes client: getPage expects a path starting with "/", got ${JSON.stringify(pathAndQuery.slice(0, 80))}`,
+          `Ploomes client: getPage expects a path starting with "/", got ${
+            JSON.stringify(pathAndQuery.slice(0, QUOTED_INPUT_MAX))
+          }`,
         );
       }
       return request(`${baseUrl}${pathAndQuery}`, requestOptions);
@@ -306,7 +310,7 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
 function requireHttpUrl(value: string, name: string): string {
   if (!URL.canParse(value)) {
     throw new TypeError(
-      `Ploomes client: ${name} is not an absolute URL: ${JSON.stringify(redactUrl(value).slice(0, 200))}`,
+      `Ploomes client: ${name} is not an absolute URL: ${JSON.stringify(redactUrl(value).slice(0, QUOTED_INPUT_MAX))}`,
     );
   }
   const protocol = new URL(value).protocol;

@@ -20,6 +20,8 @@ const MAX_SECOND = 59;
 const MAX_MONTH = 12;
 /** Real-world UTC offsets span −12:00..+14:00. */
 const MAX_OFFSET_HOURS = 14;
+/** How much of a bad input an error message quotes. */
+const QUOTED_INPUT_MAX = 64;
 
 /** An exact instant: whole seconds since the epoch plus 100 ns ticks within that second. */
 export interface PreciseInstant {
@@ -96,7 +98,9 @@ function requireInstant(raw: string): PreciseInstant {
   const instant = parsePreciseInstant(raw);
   if (instant === null) {
     throw new TypeError(
-      `not a Ploomes date-time (ISO-8601 with offset or Z, ≤ 7 fractional digits): ${JSON.stringify(raw.slice(0, 64))}`,
+      `not a Ploomes date-time (ISO-8601 with offset or Z, ≤ 7 fractional digits): ${
+        JSON.stringify(raw.slice(0, QUOTED_INPUT_MAX))
+      }`,
     );
   }
   return instant;

@@ -9,6 +9,8 @@ import { isPloomesDateTime } from "./iso-date.ts";
 export const DEALS_PATH = "/Deals";
 /** Ploomes returns at most 300 records per page for Deals. */
 export const MAX_PAGE_SIZE = 300;
+/** How much of a bad input an error message quotes. */
+const QUOTED_INPUT_MAX = 64;
 
 /** Exactly the deal fields the sync uses. Only real property names: an unknown one is a 403. */
 export const DEAL_FIELDS = [
@@ -105,7 +107,7 @@ function requireDateTime(raw: string, name: string): string {
   if (!isPloomesDateTime(raw)) {
     throw new TypeError(
       `OData keyset: ${name} must be an ISO-8601 date-time with an offset or Z (≤ 7 fractional digits), got ${
-        JSON.stringify(raw.slice(0, 64))
+        JSON.stringify(raw.slice(0, QUOTED_INPUT_MAX))
       }`,
     );
   }

@@ -10,6 +10,7 @@ import { isRecord, PloomesInvalidResponseError, PloomesLoopError } from "./error
 import { compareDateTimes, isPloomesDateTime } from "./iso-date.ts";
 import { buildFullDealsQuery, buildIncrementalDealsQuery } from "./odata.ts";
 import type { DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
+import { HTTP_OK } from "./response.ts";
 import { abortReason } from "./timing.ts";
 
 export type PassMode = "full" | "incremental";
@@ -106,16 +107,22 @@ export function fetchDealPages(
 export function fetchDealPages(
   options: CommonOptions & { readonly mode: "incremental"; readonly position: IncrementalPosition },
 ): AsyncGenerator<DealPage<IncrementalPosition>, void, undefined>;
+/** Mode and position held in separate variables: checked at run time instead of by the compiler. */
 export function fetchDealPages(
-  options: FetchDealPagesOptions,
+  options: CommonOptions & { readonly mode: PassMode; readonly position: FullPosition | IncrementalPosition },
 ): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined>;
 /** Pages of deals for one pass, starting after `position`; ends when the pass is complete. */
 export function fetchDealPages(
-  options: FetchDealPagesOptions,
+  options: CommonOptions & { readonly mode: PassMode; readonly position: FullPosition | IncrementalPosition },
 ): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined> {
-  return options.mode === "full"
-    ? walk(fullKeyset, options.position, options)
-    : walk(incrementalKeyset, options.position, options);
+  const { mode, position } = options;
+  if (mode === "full" && isFullPosition(position)) return walk(fullKeyset, position, options);
+  if (mode === "incremental" && !isFullPosition(position)) return walk(incrementalKeyset, position, options);
+  throw new TypeError(`fetchDealPages: a ${mode} pass cannot start from ${JSON.stringify(position)}`);
+}
+
+function isFullPosition(position: FullPosition | IncrementalPosition): position is FullPosition {
+  return "lastId" in position && !("lastUpdateDate" in position);
 }
 
 type NextRequest = { readonly path: string } | { readonly absoluteUrl: string };
@@ -148,7 +155,7 @@ async function* walk<P>(
     const lastKey = keyed.at(-1);
     if (lastKey === undefined) {
       throw new PloomesInvalidResponseError(
-        200,
+        HTTP_OK,
         `none of the ${page.value.length} rows has a usable Id/LastUpdateDate, so paging cannot continue`,
         JSON.stringify(page.value[0] ?? null),
         false,

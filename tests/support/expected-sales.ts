@@ -1,0 +1,123 @@
+// The metric definitions of docs/metrics.md, implemented again in plain TypeScript from the
+// simulator's raw snapshot, so tests compare the SQL recompute against an independent answer.
+// Money is summed in integer cents and prices compared in integer micro-units: no float drift.
+import type { Snapshot } from "../../local/ploomes-simulator/index.ts";
+
+type Raw = Record<string, unknown>;
+
+export interface ExpectedCustomer {
+  customer_id: number;
+  customer_name: string;
+  customer_cnpj: string | null;
+  total_sales: string;
+  total_deals: number;
+  won_deals: number;
+  open_deals: number;
+  lost_deals: number;
+  total_revenue: string;
+  average_deal_value: string;
+  products_purchased: number[];
+  total_products: number;
+  first_purchase_ms: number | null;
+  last_purchase_ms: number | null;
+  has_custom_pricing: boolean;
+  pricing_history_count: number;
+}
+
+const WON = 2;
+const OPEN = 1;
+const LOST = 3;
+/** 0.005 expressed in the micro-units of priceMicros(). */
+const CUSTOM_PRICE_TOLERANCE_MICROS = 5_000;
+
+function num(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`${what} is not a number: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Exact cents of a JSON amount with at most 2 decimals (the simulator's and Ploomes' money). */
+export function cents(value: unknown, what: string): number {
+  const n = num(value, what);
+  const c = Math.round(n * 100);
+  if (Math.abs(c - n * 100) > 1e-6) throw new Error(`${what} has more than 2 decimals: ${n}`);
+  return c;
+}
+
+export function centsText(c: number): string {
+  const sign = c < 0 ? "-" : "";
+  const abs = Math.abs(c);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+function digits(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const d = value.replace(/\D/g, "");
+  return d === "" ? null : d;
+}
+
+export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedCustomer> {
+  const contacts = new Map<number, Raw>(snapshot.contacts.map((c) => [num(c.Id, "contact Id"), c as Raw]));
+  const catalog = new Map<number, Raw>(snapshot.products.map((p) => [num(p.Id, "product Id"), p as Raw]));
+  const byCustomer = new Map<number, Raw[]>();
+  for (const deal of snapshot.deals as Raw[]) {
+    if (deal.ContactId === null || deal.ContactId === undefined) continue;
+    const id = num(deal.ContactId, `deal ${String(deal.Id)} ContactId`);
+    const list = byCustomer.get(id) ?? [];
+    list.push(deal);
+    byCustomer.set(id, list);
+  }
+
+  const result = new Map<number, ExpectedCustomer>();
+  for (const [customerId, deals] of byCustomer) {
+    const contact = contacts.get(customerId);
+    const won = deals.filter((d) => d.StatusId === WON);
+    let salesCents = 0;
+    let revenueCents = 0;
+    let customPriced = 0;
+    const products = new Set<number>();
+    const purchaseTimes: number[] = [];
+    for (const deal of won) {
+      salesCents += deal.Amount === null ? 0 : cents(deal.Amount, `deal ${String(deal.Id)} Amount`);
+      const lines = (deal.Products as Raw[] | undefined) ?? [];
+      if (lines.length === 0) revenueCents += deal.Amount === null ? 0 : cents(deal.Amount, "Amount");
+      for (const line of lines) {
+        revenueCents += cents(line.Total, "line Total");
+        if (line.ProductId !== null) products.add(num(line.ProductId, "ProductId"));
+        const product = line.ProductId === null ? undefined : catalog.get(num(line.ProductId, "ProductId"));
+        if (product && product.UnitPrice !== null) {
+          // effective − catalog, in millionths: UnitPrice × (1 − Discount/100) − catalog UnitPrice.
+          const discountBasisPoints = cents(line.Discount ?? 0, "Discount");
+          const effective = cents(line.UnitPrice, "UnitPrice") * (10_000 - discountBasisPoints);
+          const difference = effective - cents(product.UnitPrice, "catalog UnitPrice") * 10_000;
+          if (Math.abs(difference) > CUSTOM_PRICE_TOLERANCE_MICROS) customPriced += 1;
+        }
+      }
+      const when = (deal.FinishDate ?? deal.LastUpdateDate) as string;
+      purchaseTimes.push(Date.parse(when));
+    }
+    const type = contact?.TypeId;
+    const document = type === 1 ? digits(contact?.CNPJ) : type === 2 ? digits(contact?.CPF) : digits(contact?.CNPJ) ?? digits(contact?.CPF);
+    const sortedProducts = [...products].sort((a, b) => a - b);
+    const name = (contact?.Name as string | null | undefined) ?? (deals.find((d) => typeof d.ContactName === "string")?.ContactName as string | undefined);
+    result.set(customerId, {
+      customer_id: customerId,
+      customer_name: name ?? `Contact ${customerId}`,
+      customer_cnpj: document,
+      total_sales: centsText(salesCents),
+      total_deals: deals.length,
+      won_deals: won.length,
+      open_deals: deals.filter((d) => d.StatusId === OPEN).length,
+      lost_deals: deals.filter((d) => d.StatusId === LOST).length,
+      total_revenue: centsText(revenueCents),
+      // Postgres rounds numeric halves away from zero; for positive cents Math.round does too.
+      average_deal_value: centsText(won.length === 0 ? 0 : Math.round(salesCents / won.length)),
+      products_purchased: sortedProducts,
+      total_products: sortedProducts.length,
+      first_purchase_ms: purchaseTimes.length ? Math.min(...purchaseTimes) : null,
+      last_purchase_ms: purchaseTimes.length ? Math.max(...purchaseTimes) : null,
+      has_custom_pricing: customPriced > 0,
+      pricing_history_count: customPriced,
+    });
+  }
+  return result;
+}
