@@ -142,8 +142,8 @@ begin
       last_sync_at = excluded.last_sync_at,
       updated_at = excluded.updated_at
     -- Rule: a row is rewritten only when a metric changed, so an unchanged customer keeps its
-    -- updated_at and costs no write. (days_since_last_purchase only moves with the clock; it is
-    -- refreshed separately by ploomes_sync.refresh_days_since.)
+    -- updated_at. (last_sync_at and days_since_last_purchase move with the clock, not the data:
+    -- ploomes_sync.confirm_rows refreshes them.)
     where (c.customer_name, c.customer_cnpj, c.total_sales, c.total_deals, c.won_deals, c.open_deals,
            c.lost_deals, c.total_revenue, c.average_deal_value, c.products_purchased, c.total_products,
            c.first_purchase_date, c.last_purchase_date, c.has_custom_pricing, c.pricing_history_count)
@@ -168,27 +168,30 @@ begin
 end
 $$;
 
--- days_since_last_purchase moves with the clock, not with the data: refreshed for every customer
--- at each completed run, writing only rows whose value changed and leaving updated_at alone.
-create or replace function ploomes_sync.refresh_days_since(p_refresh_at timestamptz) returns integer
+-- Every completed run confirms every row (DESIGN §3.1): last_sync_at becomes the run's end and
+-- days_since_last_purchase is refreshed against it. Neither is a metric change, so updated_at
+-- and the run's customer counts ignore them; recompute_customers has already rewritten only the
+-- customers whose metrics changed.
+create or replace function ploomes_sync.confirm_rows(p_refresh_at timestamptz) returns integer
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_changed integer;
+  v_rows integer;
 begin
   update public.customer_sales c
-     set days_since_last_purchase = floor(extract(epoch from (p_refresh_at - c.last_purchase_date)) / 86400)::integer
-   where c.days_since_last_purchase is distinct from
-         floor(extract(epoch from (p_refresh_at - c.last_purchase_date)) / 86400)::integer;
-  get diagnostics v_changed = row_count;
-  return v_changed;
+     set last_sync_at = p_refresh_at,
+         days_since_last_purchase = floor(extract(epoch from (p_refresh_at - c.last_purchase_date)) / 86400)::integer
+   where (c.last_sync_at, c.days_since_last_purchase) is distinct from
+         (p_refresh_at, floor(extract(epoch from (p_refresh_at - c.last_purchase_date)) / 86400)::integer);
+  get diagnostics v_rows = row_count;
+  return v_rows;
 end
 $$;
 
 revoke all on function ploomes_sync.custom_price_tolerance() from public, anon, authenticated;
 revoke all on function ploomes_sync.recompute_customers(bigint[], boolean, timestamptz) from public, anon, authenticated;
-revoke all on function ploomes_sync.refresh_days_since(timestamptz) from public, anon, authenticated;
+revoke all on function ploomes_sync.confirm_rows(timestamptz) from public, anon, authenticated;
 grant execute on function ploomes_sync.custom_price_tolerance() to service_role;
 grant execute on function ploomes_sync.recompute_customers(bigint[], boolean, timestamptz) to service_role;
-grant execute on function ploomes_sync.refresh_days_since(timestamptz) to service_role;
+grant execute on function ploomes_sync.confirm_rows(timestamptz) to service_role;

@@ -46,6 +46,7 @@ declare
   v_resumed boolean := false;
   v_full_due boolean;
   v_warnings jsonb := '[]'::jsonb;
+  v_requested text := p_requested_mode;
 begin
   if p_trigger is null or p_trigger not in ('cron', 'continue', 'manual', 'cli') then
     raise exception 'invalid trigger %', coalesce(p_trigger, 'null') using errcode = '22023', hint = 'use cron, continue, manual or cli';
@@ -102,7 +103,13 @@ begin
       'since', case when v_mode = 'incremental' then ploomes_sync.iso_utc(v_state.cursor - make_interval(secs => p_overlap_seconds)) end);
   end if;
 
-  if v_pass.id is not null and v_pass.status = 'in_progress' and p_requested_mode in ('auto', v_pass.mode) then
+  -- Without a cursor there is nothing to be incremental from: the request means a full pass.
+  if p_requested_mode = 'incremental' and v_state.cursor is null then
+    v_requested := 'full';
+    v_warnings := v_warnings || to_jsonb('incremental was requested but there is no cursor yet: the first pass is a full pass'::text);
+  end if;
+
+  if v_pass.id is not null and v_pass.status = 'in_progress' and v_requested in ('auto', v_pass.mode) then
     v_resumed := true;
   else
     if v_pass.id is not null and v_pass.status = 'in_progress' then
@@ -110,11 +117,7 @@ begin
       -- its pending recomputes stay in dirty_customers, so nothing is lost.
       update ploomes_sync.passes set status = 'abandoned', finished_at = v_now where id = v_pass.id;
     end if;
-    v_mode := case when p_requested_mode = 'auto' then (case when v_full_due then 'full' else 'incremental' end) else p_requested_mode end;
-    if v_mode = 'incremental' and v_state.cursor is null then
-      v_mode := 'full';
-      v_warnings := v_warnings || to_jsonb('incremental was requested but there is no cursor yet: the first pass is a full pass'::text);
-    end if;
+    v_mode := case when v_requested = 'auto' then (case when v_full_due then 'full' else 'incremental' end) else v_requested end;
     insert into ploomes_sync.passes (mode, started_at, since)
     values (v_mode, v_now, case when v_mode = 'incremental' then v_state.cursor - make_interval(secs => p_overlap_seconds) end)
     returning * into v_pass;

@@ -40,6 +40,20 @@ as $$
    order by d.id, d.last_update_date desc
 $$;
 
+-- What counts as a change of a mirrored deal: one definition, used by the upsert's guard and by
+-- the dry run's figures, so a dry run predicts exactly what a real run writes.
+create or replace function ploomes_sync.deal_values(
+  p_contact_id bigint, p_contact_name text, p_contact_display_name text, p_contact_type_id integer,
+  p_contact_cnpj text, p_contact_cpf text, p_status_id integer, p_amount numeric, p_create_date timestamptz,
+  p_finish_date timestamptz, p_last_update_date timestamptz, p_line_items jsonb
+) returns jsonb
+language sql immutable
+set search_path = ''
+as $$
+  select jsonb_build_array(p_contact_id, p_contact_name, p_contact_display_name, p_contact_type_id, p_contact_cnpj,
+                           p_contact_cpf, p_status_id, p_amount, p_create_date, p_finish_date, p_last_update_date, p_line_items)
+$$;
+
 create or replace function public.sync_ingest_page(
   p_run_id bigint,
   p_deals jsonb,          -- [{id, contact_id, contact_name, contact_display_name, contact_type_id, contact_cnpj,
@@ -73,8 +87,13 @@ begin
     -- Count what would change; write nothing but the run's figures.
     select count(*) filter (where m.deal_id is null),
            count(*) filter (where m.deal_id is not null and m.last_update_date <= i.last_update_date
-             and (m.contact_id, m.status_id, m.amount, m.finish_date, m.line_items)
-                 is distinct from (i.contact_id, i.status_id, i.amount, i.finish_date, coalesce(i.line_items, m.line_items)))
+             and ploomes_sync.deal_values(m.contact_id, m.contact_name, m.contact_display_name, m.contact_type_id,
+                   m.contact_cnpj, m.contact_cpf, m.status_id, m.amount, m.create_date, m.finish_date,
+                   m.last_update_date, m.line_items)
+                 is distinct from
+                 ploomes_sync.deal_values(i.contact_id, i.contact_name, i.contact_display_name, i.contact_type_id,
+                   i.contact_cnpj, i.contact_cpf, i.status_id, i.amount, i.create_date, i.finish_date,
+                   i.last_update_date, coalesce(i.line_items, m.line_items)))
       into v_inserted, v_updated
       from ploomes_sync.parse_deals(p_deals) i left join ploomes_sync.deals m on m.deal_id = i.deal_id;
   else
@@ -109,12 +128,14 @@ begin
       -- Newer-than guard: a page fetched before a later one never overwrites it. Equal dates pass,
       -- since a line-item edit may not bump LastUpdateDate. Identical rows are not rewritten.
       where m.last_update_date <= excluded.last_update_date
-        and (m.contact_id, m.contact_name, m.contact_display_name, m.contact_type_id, m.contact_cnpj, m.contact_cpf,
-             m.status_id, m.amount, m.create_date, m.finish_date, m.last_update_date, m.line_items)
+        and ploomes_sync.deal_values(m.contact_id, m.contact_name, m.contact_display_name, m.contact_type_id,
+              m.contact_cnpj, m.contact_cpf, m.status_id, m.amount, m.create_date, m.finish_date, m.last_update_date,
+              m.line_items)
             is distinct from
-            (excluded.contact_id, excluded.contact_name, excluded.contact_display_name, excluded.contact_type_id,
-             excluded.contact_cnpj, excluded.contact_cpf, excluded.status_id, excluded.amount, excluded.create_date,
-             excluded.finish_date, excluded.last_update_date, coalesce(excluded.line_items, m.line_items))
+            ploomes_sync.deal_values(excluded.contact_id, excluded.contact_name, excluded.contact_display_name,
+              excluded.contact_type_id, excluded.contact_cnpj, excluded.contact_cpf, excluded.status_id, excluded.amount,
+              excluded.create_date, excluded.finish_date, excluded.last_update_date,
+              coalesce(excluded.line_items, m.line_items))
       returning m.deal_id, m.contact_id, (m.xmax = 0) as was_inserted
     ),
     dirty as (
@@ -132,10 +153,13 @@ begin
       into v_inserted, v_updated
       from written w;
 
-    -- Seen-stamps for mark-and-sweep, on rows the upsert left alone (unchanged or older).
+    -- Seen-stamps for mark-and-sweep, on rows the upsert left alone (unchanged or older) and on
+    -- deals that failed validation: Ploomes still has them, so a full pass must not sweep them.
     update ploomes_sync.deals m set seen_pass_id = v_run.pass_id
-      from ploomes_sync.parse_deals(p_deals) i
-     where m.deal_id = i.deal_id and m.seen_pass_id <> v_run.pass_id;
+     where m.seen_pass_id <> v_run.pass_id
+       and (m.deal_id in (select i.deal_id from ploomes_sync.parse_deals(p_deals) i)
+            or m.deal_id in (select (r.value ->> 'id')::bigint from jsonb_array_elements(coalesce(p_rejects, '[]'::jsonb)) r
+                              where jsonb_typeof(r.value -> 'id') = 'number'));
 
     update ploomes_sync.passes p
        set position = p_position, pages = p.pages + 1, deals_seen = p.deals_seen + v_count,
@@ -166,9 +190,11 @@ comment on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, 
 
 revoke all on function ploomes_sync.max_logged_rejects() from public, anon, authenticated;
 revoke all on function ploomes_sync.parse_deals(jsonb) from public, anon, authenticated;
+revoke all on function ploomes_sync.deal_values(bigint, text, text, integer, text, text, integer, numeric, timestamptz, timestamptz, timestamptz, jsonb) from public, anon, authenticated;
 revoke all on function ploomes_sync.apply_client_stats(bigint, jsonb) from public, anon, authenticated;
 revoke all on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
 grant execute on function ploomes_sync.max_logged_rejects() to service_role;
 grant execute on function ploomes_sync.parse_deals(jsonb) to service_role;
+grant execute on function ploomes_sync.deal_values(bigint, text, text, integer, text, text, integer, numeric, timestamptz, timestamptz, timestamptz, jsonb) to service_role;
 grant execute on function ploomes_sync.apply_client_stats(bigint, jsonb) to service_role;
 grant execute on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, integer) to service_role;

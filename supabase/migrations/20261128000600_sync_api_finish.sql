@@ -1,6 +1,6 @@
 -- The sync's SQL API, part 3: ending a run. A complete pass publishes in one transaction —
 -- mark-and-sweep of deleted deals (full passes only), recompute of the touched customers, the
--- clock-driven days_since refresh, the cursor move, the run's figures and the lease release.
+-- confirmation of every row (last_sync_at, days_since_last_purchase), the cursor move, the run's figures and the lease release.
 -- A partial run only releases the lease; a failed run never moves the cursor or touches data.
 
 create or replace function ploomes_sync.release_lease(p_run_id bigint) returns void
@@ -88,15 +88,13 @@ begin
     select count(*) into v_deleted_deals from swept;
     select * into v_result from ploomes_sync.recompute_customers(null, true, v_now);
     delete from ploomes_sync.dirty_customers;
-    -- A complete full read confirms every row.
-    update public.customer_sales set last_sync_at = v_now where last_sync_at is distinct from v_now;
     update ploomes_sync.state set last_full_pass_at = v_pass.started_at where singleton;
   else
     with taken as (delete from ploomes_sync.dirty_customers returning customer_id)
     select coalesce(array_agg(customer_id), '{}') into v_targets from taken;
     select * into v_result from ploomes_sync.recompute_customers(v_targets, false, v_now);
   end if;
-  perform ploomes_sync.refresh_days_since(v_now);
+  perform ploomes_sync.confirm_rows(v_now);
 
   -- Signpost: the next incremental pass starts from this pass's start (minus the overlap), so
   -- changes made while it ran are read again, never skipped.
@@ -129,8 +127,9 @@ end
 $$;
 
 -- Records a failure. Touches neither the cursor, the mirror nor customer_sales; the pass stays in
--- progress so the next run resumes after the last stored page. Works without the lease too
--- (a run whose lease was taken over still gets its error recorded).
+-- progress so the next run resumes after the last stored page. Needs no lease: a run whose lease
+-- was taken over is already `failed` with the takeover's reason, which this call leaves as it is
+-- (and it never releases the new holder's lease).
 create or replace function public.sync_fail_run(
   p_run_id bigint,
   p_error text,

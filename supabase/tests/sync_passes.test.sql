@@ -178,7 +178,6 @@ select is(
 -- BUG (see report): DESIGN §3.1 defines last_sync_at as the end of the last completed run, with
 -- every row confirmed by a completed run, and days_since is measured to that refresh. An
 -- incremental finish refreshes days_since for every row but last_sync_at only for rows it rewrote.
-select todo('incremental finish does not refresh last_sync_at of rows it did not rewrite', 1);
 select is((select count(*)::int from public.customer_sales where last_sync_at = pg_temp.finished('R3')), 5,
   'C: a completed incremental run confirms every row (last_sync_at = its end, as days_since is)');
 
@@ -381,7 +380,6 @@ select is(pg_temp.res('R11.end') ->> 'dealsRejected', '1', 'F: and the run count
 -- BUG (see report): the full pass saw deal 5003 (Ploomes returned it; it only failed validation),
 -- yet mark-and-sweep deletes it from the mirror as if it had been deleted in Ploomes, and its
 -- customer disappears from customer_sales.
-select todo('rejected deals are swept by a completed full pass as if deleted in Ploomes', 2);
 select is((select count(*)::int from ploomes_sync.deals where deal_id = 5003), 1,
   'F: a deal that was returned but rejected by validation is not swept from the mirror');
 select is((select count(*)::int from public.customer_sales where customer_id = 203), 1,
@@ -428,7 +426,6 @@ insert into t_call values ('R13.p1', public.sync_ingest_page(pg_temp.run_id('R13
 select is(pg_temp.res('R13.p1'), '{"stored": 3, "inserted": 1, "updated": 2, "unchanged": 0, "rejected": 0}'::jsonb,
   'G: the real run writes 1 new and 2 changed deals (a renamed contact is a change)');
 -- BUG (see report): the dry run compares fewer columns than the real upsert.
-select todo('dry-run page figures ignore contact name/document/date changes that a real run writes', 1);
 select is(pg_temp.res('R12.p1'), pg_temp.res('R13.p1'), 'G: the dry run reports the same page figures as the real run');
 insert into t_call values ('R13.end', public.sync_finish_pass(pg_temp.run_id('R13')));
 select is((select customer_name from public.customer_sales where customer_id = 205), 'Cliente 205 Renomeado',

@@ -209,16 +209,18 @@ select is((select days_since_last_purchase from public.customer_sales where cust
   'no purchase: days_since_last_purchase is null');
 
 -- The same with a fixed clock: 101 bought 2024-05-01 12:00Z, 102 2024-02-20 13:00:00.5Z, 104 2024-01-01 13:00Z.
-select is(ploomes_sync.refresh_days_since('2024-05-11T12:00:00Z'), 3, 'refresh at a fixed time rewrites the three rows with a purchase');
+select is(ploomes_sync.confirm_rows('2024-05-11T12:00:00Z'), 4, 'confirming at a fixed time stamps every row');
 select results_eq(
   $$select customer_id, days_since_last_purchase from public.customer_sales order by 1$$,
   $$values (101::bigint, 10), (102, 80), (103, null), (104, 130)$$,
   'days at 2024-05-11 12:00Z: exactly 10 days -> 10; 80 d 22:59:59.5 -> 80; 130 d 23 h -> 130');
-select is(ploomes_sync.refresh_days_since('2024-05-11T11:59:59.999999Z'), 1, 'a microsecond earlier only 101 changes');
-select is((select days_since_last_purchase from public.customer_sales where customer_id = 101), 9,
-  '9 days 23:59:59.999999 -> 9');
+select is(ploomes_sync.confirm_rows('2024-05-11T11:59:59.999999Z'), 4, 'confirming again stamps every row again');
+select results_eq(
+  $$select customer_id, days_since_last_purchase from public.customer_sales order by 1$$,
+  $$values (101::bigint, 9), (102, 80), (103, null), (104, 130)$$,
+  'a microsecond earlier only 101 moves: 9 days 23:59:59.999999 -> 9');
 select is((select count(*)::int from public.customer_sales where updated_at <> created_at), 0,
-  'refreshing days_since does not touch updated_at');
+  'confirming rows does not touch updated_at');
 
 -- ---------------------------------------------------------------------------------------------
 -- Recompute is idempotent and only writes what changed.

@@ -117,12 +117,18 @@ describe("full pass", () => {
     expect(snapshot.deals.some((d) => d.StatusId === 2 && (d.Products as unknown[]).length === 0)).toBe(true);
   });
 
-  it("a second run with no change in Ploomes changes no row", async () => {
+  it("a second run with no change in Ploomes changes no metric and no updated_at", async () => {
+    // Each completed run confirms every row: only last_sync_at (and days_since_last_purchase,
+    // which follows it) may move.
+    const metrics = (rows: SalesRow[]) => rows.map(({ last_sync_at: _at, days_since_last_purchase: _days, ...rest }) => rest);
     const before = await salesRows();
     const run = await invokeSync({ trigger: "manual" });
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", customersChanged: 0, customersInserted: 0, customersUpdated: 0 });
-    expect(await salesRows()).toEqual(before);
+    const after = await salesRows();
+    expect(metrics(after)).toEqual(metrics(before));
+    const { rows } = await db.query<{ finished_at: Date }>("select finished_at from ploomes_sync.runs where id = $1", [run.body.runId]);
+    expect(new Set(after.map((r) => r.last_sync_at.getTime()))).toEqual(new Set([rows[0]?.finished_at.getTime()]));
   });
 
   it("records every invocation in ploomes_sync.runs with its figures", async () => {
