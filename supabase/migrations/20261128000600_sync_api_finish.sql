@@ -152,6 +152,30 @@ begin
 end
 $$;
 
+-- Records an invocation that failed before it could run (e.g. a configuration error such as a
+-- misnamed PLOOMES_API_KEY), so it shows up in runs and sync_health like any other failure.
+-- Takes no lease and changes nothing else.
+create or replace function public.sync_log_failure(
+  p_trigger text,
+  p_requested_mode text,
+  p_error text,
+  p_hint text default null,
+  p_http_status integer default 500
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_run_id bigint;
+begin
+  insert into ploomes_sync.runs (trigger, requested_mode, status, finished_at, http_status, error, error_hint)
+  values (coalesce(p_trigger, 'manual'), coalesce(p_requested_mode, 'auto'), 'failed', clock_timestamp(), p_http_status,
+          left(coalesce(p_error, 'unknown error'), 2000), left(p_hint, 1000))
+  returning id into v_run_id;
+  return ploomes_sync.run_summary(v_run_id);
+end
+$$;
+
 -- Ploomes refused the Products expansion (403): the pass goes on without line items (known ones
 -- are kept) and the run says so.
 create or replace function public.sync_disable_products(p_run_id bigint, p_warning text) returns void
@@ -174,6 +198,8 @@ comment on function public.sync_end_partial(bigint, jsonb) is
   'Sync API: ends a run whose time budget ran out; the pass resumes from its saved position.';
 comment on function public.sync_fail_run(bigint, text, text, integer, jsonb) is
   'Sync API: records a failed run with its error and hint; never moves the cursor or changes data.';
+comment on function public.sync_log_failure(text, text, text, text, integer) is
+  'Sync API: records an invocation that failed before running (configuration error) as a failed run.';
 comment on function public.sync_disable_products(bigint, text) is
   'Sync API: continues the pass without the Products expansion that Ploomes refused, with a warning on the run.';
 
@@ -183,9 +209,11 @@ revoke all on function public.sync_finish_pass(bigint, jsonb, numeric) from publ
 revoke all on function public.sync_end_partial(bigint, jsonb) from public, anon, authenticated;
 revoke all on function public.sync_fail_run(bigint, text, text, integer, jsonb) from public, anon, authenticated;
 revoke all on function public.sync_disable_products(bigint, text) from public, anon, authenticated;
+revoke all on function public.sync_log_failure(text, text, text, text, integer) from public, anon, authenticated;
 grant execute on function ploomes_sync.release_lease(bigint) to service_role;
 grant execute on function ploomes_sync.run_summary(bigint) to service_role;
 grant execute on function public.sync_finish_pass(bigint, jsonb, numeric) to service_role;
 grant execute on function public.sync_end_partial(bigint, jsonb) to service_role;
 grant execute on function public.sync_fail_run(bigint, text, text, integer, jsonb) to service_role;
 grant execute on function public.sync_disable_products(bigint, text) to service_role;
+grant execute on function public.sync_log_failure(text, text, text, text, integer) to service_role;

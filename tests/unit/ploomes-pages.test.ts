@@ -65,6 +65,8 @@ describe("fetchDealPages: full pass", () => {
     expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 3 }, { lastId: 6 }, { lastId: 7 }]);
     expect(pages.map((page) => page.values)).toEqual([ids(1, 2, 3), ids(4, 5, 6), ids(7)]);
     expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6"]);
+    // The short page is known to be the last one before any further request.
+    expect(pages.map((page) => page.last)).toEqual([false, false, true]);
   });
 
   it("resumes after a stored position and stops on an empty page", async () => {
@@ -120,6 +122,7 @@ describe("fetchDealPages: full pass", () => {
     expect(calls[1]).toEqual({ kind: "absolute", target: absolute });
     expect(calls[2]).toEqual({ kind: "absolute", target: "https://public6-api2.ploomes.com/Deals?$skip=6" });
     expect(pages.map((page) => page.viaNextLink)).toEqual([false, true, true]);
+    expect(pages.map((page) => page.last)).toEqual([false, false, true]);
     expect(pages.at(-1)?.nextPosition).toEqual({ lastId: 7 });
   });
 

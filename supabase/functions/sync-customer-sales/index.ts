@@ -2,7 +2,7 @@
 // environment once and hands each request to the runtime-neutral handler (../_shared/http).
 import { parseConfig } from "../_shared/config/config.ts";
 import { handleSyncRequest } from "../_shared/http/handler.ts";
-import { jsonLineLogger, runSyncWithConfig } from "../_shared/sync/wiring.ts";
+import { jsonLineLogger, recordConfigFailure, runSyncWithConfig } from "../_shared/sync/wiring.ts";
 
 const env = Deno.env.toObject();
 const config = parseConfig(env);
@@ -12,6 +12,7 @@ Deno.serve((request: Request) =>
     env,
     config,
     runSync: (parsed, syncRequest) => runSyncWithConfig(parsed, syncRequest, jsonLineLogger),
+    recordFailure: recordConfigFailure,
     log: jsonLineLogger,
   })
 );

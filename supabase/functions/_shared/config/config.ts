@@ -87,7 +87,20 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+/** How to reach the SQL API, known even when the rest of the configuration is broken. */
+export interface DatabaseAccess {
+  readonly url: string;
+  readonly secretKey: string;
+}
+
+/**
+ * On failure, `database` is set when SUPABASE_URL and the secret key are usable, so the
+ * failure can still be recorded as a run (a misnamed PLOOMES_API_KEY shows up in
+ * ploomes_sync.runs and sync_health, not only in the function's response).
+ */
+export type ConfigResult =
+  | { ok: true; config: Config }
+  | { ok: false; problems: ConfigProblem[]; database: DatabaseAccess | null };
 export type Env = Readonly<Record<string, string | undefined>>;
 
 type Rename = (name: VariableName) => string | null;
@@ -221,7 +234,15 @@ export function parseConfig(env: Env): ConfigResult {
     problems.push({ variable: stray.found, message: strayMessage(stray, values[stray.suggestion] !== undefined) });
   }
 
-  if (!result.success || "problems" in secretKey || problems.length > 0) return { ok: false, problems };
+  if (!result.success || "problems" in secretKey || problems.length > 0) {
+    const url = values["SUPABASE_URL"];
+    const urlUsable = url !== undefined && !problems.some((p) => p.variable === "SUPABASE_URL");
+    return {
+      ok: false,
+      problems,
+      database: urlUsable && !("problems" in secretKey) ? { url: url.replace(/\/+$/, ""), secretKey: secretKey.key } : null,
+    };
+  }
   const data = result.data;
   return {
     ok: true,

@@ -132,6 +132,7 @@ export interface SyncDb {
   endPartial(runId: number, stats: ClientStats): Promise<RunSummary>;
   failRun(runId: number, error: string, hint: string | null, httpStatus: number, stats: ClientStats): Promise<RunSummary>;
   disableProducts(runId: number, warning: string): Promise<void>;
+  logFailure(trigger: ClaimOptions["trigger"], mode: ClaimOptions["mode"], error: string, hint: string | null, httpStatus: number): Promise<RunSummary>;
 }
 
 export function createSyncDb(client: SupabaseClient): SyncDb {
@@ -163,6 +164,8 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
     endPartial: (runId, stats) => call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
     failRun: (runId, error, hint, httpStatus, stats) =>
       call("sync_fail_run", { p_run_id: runId, p_error: error, p_hint: hint, p_http_status: httpStatus, p_client: statsArg(stats) }, runSummarySchema),
+    logFailure: (trigger, mode, error, hint, httpStatus) =>
+      call("sync_log_failure", { p_trigger: trigger, p_requested_mode: mode, p_error: error, p_hint: hint, p_http_status: httpStatus }, runSummarySchema),
     disableProducts: async (runId, warning) => {
       await call("sync_disable_products", { p_run_id: runId, p_warning: warning }, z.unknown());
     },

@@ -2,7 +2,7 @@
 // Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
 // caller must present it (401); then the body is checked (400/413); only then does the rest of
 // the configuration get reported (500) or the sync run (200/409/502).
-import { checkCronSecret, formatProblems, type ConfigResult, type Env, type ConfigProblem } from "../config/config.ts";
+import { checkCronSecret, formatProblems, type ConfigProblem, type ConfigResult, type DatabaseAccess, type Env } from "../config/config.ts";
 import type { SyncRequest } from "./request-body.ts";
 import { readSyncRequest, syncRequestFromQuery } from "./request-body.ts";
 import { presentedSecret, secretsMatch } from "./secret.ts";
@@ -15,6 +15,8 @@ export interface HandlerDeps {
   /** The configuration, parsed once at start-up. */
   readonly config: ConfigResult;
   readonly runSync: (config: Config, request: SyncRequest) => Promise<SyncOutcome>;
+  /** Records a configuration failure as a failed run; returns its id. */
+  readonly recordFailure: (database: DatabaseAccess, request: SyncRequest, error: string, hint: string) => Promise<number>;
   readonly log: (event: Record<string, unknown>) => void;
 }
 
@@ -24,12 +26,10 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-function configurationError(problems: readonly ConfigProblem[]): Response {
-  return json(500, {
-    error: `configuration error: ${formatProblems(problems)}`,
-    problems,
-    hint: "Set the function's secrets (supabase secrets set NAME=value) and call it again; see docs/deploy.md.",
-  });
+const CONFIG_HINT = "Set the function's secrets (supabase secrets set NAME=value) and call it again; see docs/deploy.md.";
+
+function configurationError(problems: readonly ConfigProblem[], extra: Record<string, unknown> = {}): Response {
+  return json(500, { error: `configuration error: ${formatProblems(problems)}`, problems, hint: CONFIG_HINT, ...extra });
 }
 
 export async function handleSyncRequest(request: Request, deps: HandlerDeps): Promise<Response> {
@@ -52,7 +52,17 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
       hint: 'Send an optional JSON body like {"mode":"auto"|"incremental"|"full","dryRun":false,"trigger":"manual"}.',
     });
   }
-  if (!deps.config.ok) return configurationError(deps.config.problems);
+  if (!deps.config.ok) {
+    const { problems, database } = deps.config;
+    if (database === null) return configurationError(problems, { recorded: false });
+    try {
+      const runId = await deps.recordFailure(database, body.request, `configuration error: ${formatProblems(problems)}`, CONFIG_HINT);
+      return configurationError(problems, { runId, recorded: true });
+    } catch (error) {
+      const recordError = error instanceof Error ? error.message : String(error);
+      return configurationError(problems, { recorded: false, recordError });
+    }
+  }
 
   try {
     const outcome = await deps.runSync(deps.config.config, body.request);

@@ -40,6 +40,8 @@ export interface DealPage<P> {
   readonly url: string;
   /** True when the page came from following `@odata.nextLink`. */
   readonly viaNextLink: boolean;
+  /** True when the pass ends with this page (short page, no nextLink): no further request. */
+  readonly last: boolean;
 }
 
 /** How one pass mode builds queries, reads a row's key and orders positions. */
@@ -202,7 +204,7 @@ async function* walk<P>(
       next = page.value.length < pageSize ? null : { path: keyset.query(position, queryOptions) };
     }
 
-    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request };
+    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request, last: next === null };
     if (next === null) return;
     request = next;
   }

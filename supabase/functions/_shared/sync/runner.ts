@@ -155,6 +155,8 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
     position = page.nextPosition;
     recordPage(budget, deps.now() - now);
     log({ event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected, ms: deps.now() - now });
+    // A short page ends the pass: finish now rather than spend an invocation on an empty page.
+    if (page.last) break;
   }
 
   const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio);

@@ -2,7 +2,7 @@
 // API (secret key, no session) and the Ploomes client. Kept apart from runner.ts so tests can
 // hand the runner their own parts.
 import { createClient } from "@supabase/supabase-js";
-import type { Config } from "../config/config.ts";
+import type { Config, DatabaseAccess } from "../config/config.ts";
 import { createSyncDb } from "../db/rpc.ts";
 import { createPloomesClient } from "../ploomes/client.ts";
 import type { SyncRequest } from "../http/request-body.ts";
@@ -13,10 +13,19 @@ export type Logger = (event: Record<string, unknown>) => void;
 /** One JSON line per event: the Edge Runtime's log viewer indexes them. */
 export const jsonLineLogger: Logger = (event) => console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
 
-export function runSyncWithConfig(config: Config, request: SyncRequest, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
-  const supabase = createClient(config.supabase.url, config.supabase.secretKey, {
+function connect(database: DatabaseAccess) {
+  return createClient(database.url, database.secretKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
   });
+}
+
+export async function recordConfigFailure(database: DatabaseAccess, request: SyncRequest, error: string, hint: string): Promise<number> {
+  const summary = await createSyncDb(connect(database)).logFailure(request.trigger, request.mode, error, hint, 500);
+  return summary.runId;
+}
+
+export function runSyncWithConfig(config: Config, request: SyncRequest, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
+  const supabase = connect(config.supabase);
   const ploomes = createPloomesClient({
     baseUrl: config.ploomes.baseUrl,
     apiKey: config.ploomes.apiKey,
