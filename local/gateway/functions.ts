@@ -2,7 +2,7 @@
 // function running supabase/functions/<name>/index.ts with the function's env, behind a proxy
 // that strips the `/functions/v1` prefix and enforces the platform's 150 s wall clock.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, readdirSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createConnection } from "node:net";
 import { join } from "node:path";
@@ -71,8 +71,15 @@ export class FunctionHost {
     return this.options.functionDirs.map((dir) => join(dir, name, "index.ts")).find((p) => existsSync(p));
   }
 
+  /**
+   * Changes when the env files or any source under the function folders change, so the next
+   * request runs the current code with the current env (like `supabase functions serve`).
+   */
   private envStamp(): string {
-    return this.options.envFiles.map((f) => (existsSync(f) ? `${f}:${statSync(f).mtimeMs}` : `${f}:-`)).join("|");
+    const envPart = this.options.envFiles.map((f) => (existsSync(f) ? `${f}:${statSync(f).mtimeMs}:${statSync(f).size}` : `${f}:-`));
+    const newestSource = Math.max(0, ...this.options.functionDirs.filter((d) => existsSync(d)).flatMap((dir) =>
+      readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => statSync(join(dir, f)).mtimeMs)));
+    return [...envPart, String(newestSource)].join("|");
   }
 
   private functionEnv(): Record<string, string> {

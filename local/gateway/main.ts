@@ -4,13 +4,11 @@
 //   GET      /__local/health     → liveness for the stack scripts (never a Supabase path)
 // and anything else → 501 with an explanation. It also runs the pg_net stand-in's worker.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { requireStackKeys } from "../stack/keys.ts";
 import {
-  DB_URL, FUNCTIONS_DIR, FUNCTIONS_ENV_FILE, GATEWAY_HOST, GATEWAY_PID_FILE, GATEWAY_PORT, GATEWAY_URL,
-  LOGS_DIR, PROJECT_ROOT, RUN_DIR, binPath,
+  DB_URL, FUNCTIONS_DIR, FUNCTIONS_ENV_FILE, GATEWAY_HOST, GATEWAY_PORT, GATEWAY_URL, LOGS_DIR, PROJECT_ROOT, binPath,
 } from "../stack/paths.ts";
 import { resolveRole } from "./auth.ts";
 import { FunctionHost } from "./functions.ts";
@@ -125,7 +123,6 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   await worker.stop();
   await pool.end();
-  rmSync(GATEWAY_PID_FILE, { force: true });
   process.exit(0);
 }
 
@@ -133,8 +130,6 @@ process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
 server.listen(GATEWAY_PORT, GATEWAY_HOST, () => {
-  mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(GATEWAY_PID_FILE, String(process.pid));
   log(`gateway listening on ${GATEWAY_URL}`);
   void worker.start();
 });

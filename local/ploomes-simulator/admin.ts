@@ -42,6 +42,9 @@ function dispatch(state: SimState, method: string, route: string, query: URLSear
   switch (endpoint) {
     case "GET ":
       return json(200, { endpoints: ENDPOINTS });
+    case "GET health":
+      // The local stack checks that the process answering on the port is the one it started.
+      return json(200, { ok: true, pid: process.pid });
     case "GET snapshot":
       return json(200, state.store.snapshot());
     case "POST reset":

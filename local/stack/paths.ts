@@ -11,7 +11,6 @@ export const PG_DIR = join(LOCAL_DIR, "pg");
 export const STACK_ENV_FILE = join(LOCAL_DIR, "stack.env");
 /** Env handed to Edge Functions served by the gateway (like `supabase functions serve --env-file`). */
 export const FUNCTIONS_ENV_FILE = join(LOCAL_DIR, "functions.env");
-export const GATEWAY_PID_FILE = join(RUN_DIR, "gateway.pid");
 
 export const COMPAT_DIR = join(PROJECT_ROOT, "local", "compat");
 export const PG_NET_EXTENSION_DIR = join(COMPAT_DIR, "pg_net");

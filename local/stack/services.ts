@@ -1,92 +1,62 @@
-// The gateway process (local/gateway/main.ts): started in the background with its log under
-// .local/logs, found again through its pid file, and stopped together with the Deno processes
-// it spawned (they share its process group).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { GATEWAY_PID_FILE, GATEWAY_URL, LOGS_DIR, PROJECT_ROOT, RUN_DIR } from "./paths.ts";
+// The stack's background services: the gateway (always) and the demo Ploomes simulator (started
+// by `npm start` when no PLOOMES_BASE_URL is given). `stack:down` stops both.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { startService, stopService, serviceStatus, type BackgroundService, type ServiceStatus } from "./background.ts";
+import { parseEnvFile } from "./keys.ts";
+import { GATEWAY_URL, LOCAL_DIR } from "./paths.ts";
 
-const HEALTH_PATH = "/__local/health";
-const READY_TIMEOUT_MS = 30_000;
-const STOP_TIMEOUT_MS = 10_000;
-const POLL_MS = 100;
+export const SIMULATOR_PORT = 54340;
+export const SIMULATOR_URL = `http://127.0.0.1:${SIMULATOR_PORT}`;
+const SIMULATOR_KEY_FILE = join(LOCAL_DIR, "simulator.env");
+/** Half the size of a Ploomes key, and generated per checkout: nothing key-like is committed. */
+const SIMULATOR_KEY_BYTES = 32;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The demo dataset `npm start` syncs: big enough to page, quick to generate. */
+export const DEMO_DATASET = { seed: 1, contacts: 2000, products: 150, deals: 10_000 } as const;
 
-export function gatewayPid(): number | null {
-  if (!existsSync(GATEWAY_PID_FILE)) return null;
-  const pid = Number(readFileSync(GATEWAY_PID_FILE, "utf8").trim());
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : null;
+const gateway: BackgroundService = {
+  name: "gateway",
+  entry: "local/gateway/main.ts",
+  args: [],
+  healthUrl: `${GATEWAY_URL}/__local/health`,
+  address: "127.0.0.1:54321",
+};
+
+export const startGateway = (log: (line: string) => void) => startService(gateway, log);
+export const gatewayStatus = (): Promise<ServiceStatus> => serviceStatus(gateway);
+
+/** The User-Key the demo simulator accepts, generated once per checkout. */
+export function simulatorApiKey(): string {
+  if (existsSync(SIMULATOR_KEY_FILE)) {
+    const key = parseEnvFile(readFileSync(SIMULATOR_KEY_FILE, "utf8")).PLOOMES_API_KEY;
+    if (key) return key;
+  }
+  const key = randomBytes(SIMULATOR_KEY_BYTES).toString("hex").toUpperCase();
+  mkdirSync(dirname(SIMULATOR_KEY_FILE), { recursive: true });
+  writeFileSync(SIMULATOR_KEY_FILE, `# The demo Ploomes simulator's User-Key (local only).\nPLOOMES_API_KEY=${key}\n`, { mode: 0o600 });
+  return key;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false; // ESRCH: no such process — exactly the answer we asked for
-  }
+function simulator(): BackgroundService {
+  return {
+    name: "simulator",
+    entry: "local/ploomes-simulator/cli.ts",
+    args: [
+      "--port", String(SIMULATOR_PORT), "--seed", String(DEMO_DATASET.seed), "--contacts", String(DEMO_DATASET.contacts),
+      "--products", String(DEMO_DATASET.products), "--deals", String(DEMO_DATASET.deals), "--api-key", simulatorApiKey(),
+    ],
+    healthUrl: `${SIMULATOR_URL}/__sim/health`,
+    address: `127.0.0.1:${SIMULATOR_PORT}`,
+  };
 }
 
-async function health(): Promise<{ pid: number } | null> {
-  try {
-    const response = await fetch(`${GATEWAY_URL}${HEALTH_PATH}`, { signal: AbortSignal.timeout(2_000) });
-    if (!response.ok) return null;
-    return (await response.json()) as { pid: number };
-  } catch {
-    return null; // not listening (yet): the callers poll or report "stopped"
-  }
-}
+export const startDemoSimulator = (log: (line: string) => void) => startService(simulator(), log);
+export const simulatorStatus = (): Promise<ServiceStatus> => serviceStatus({ name: "simulator", healthUrl: `${SIMULATOR_URL}/__sim/health` });
 
-export async function gatewayStatus(): Promise<"running" | "stopped" | "port-taken"> {
-  const pid = gatewayPid();
-  const answer = await health();
-  if (pid && answer?.pid === pid) return "running";
-  if (answer) return "port-taken";
-  return "stopped";
-}
-
-export async function startGateway(log: (line: string) => void): Promise<void> {
-  const status = await gatewayStatus();
-  if (status === "running") return;
-  if (status === "port-taken") {
-    throw new Error(`port 54321 answers but not with this checkout's gateway; stop the other stack (npm run stack:down in its checkout) and retry`);
-  }
-  mkdirSync(LOGS_DIR, { recursive: true });
-  mkdirSync(RUN_DIR, { recursive: true });
-  const out = openSync(join(LOGS_DIR, "gateway.log"), "a");
-  log("starting the gateway on 127.0.0.1:54321…");
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "local", "gateway", "main.ts")], {
-    cwd: PROJECT_ROOT,
-    detached: true,
-    stdio: ["ignore", out, out],
-    env: process.env,
-  });
-  child.unref();
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if ((await gatewayStatus()) === "running") return;
-    if (child.exitCode !== null) break;
-    await sleep(POLL_MS);
-  }
-  throw new Error(`the gateway did not come up within ${READY_TIMEOUT_MS} ms; see .local/logs/gateway.log`);
-}
-
-export async function stopGateway(): Promise<boolean> {
-  const pid = gatewayPid();
-  if (!pid) {
-    rmSync(GATEWAY_PID_FILE, { force: true });
-    return false;
-  }
-  // Negative pid: the whole process group, i.e. the gateway and its Deno children.
-  process.kill(-pid, "SIGTERM");
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(POLL_MS);
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // ESRCH: the group is already gone, which is the goal
-  }
-  rmSync(GATEWAY_PID_FILE, { force: true });
-  return true;
+/** Stops everything started in the background; true when something was running. */
+export async function stopServices(): Promise<boolean> {
+  const stopped = await Promise.all([stopService("simulator"), stopService("gateway")]);
+  return stopped.some(Boolean);
 }

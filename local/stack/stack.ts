@@ -6,7 +6,7 @@ import { clusterPaths, destroyCluster, isRunning, startCluster, stopCluster } fr
 import { applyCompatLayer, installPgNetStandIn, pushMigrations, storeScheduleSecrets } from "./database.ts";
 import { ensureStackKeys, readStackKeys } from "./keys.ts";
 import { ensurePackages } from "./packages.ts";
-import { gatewayStatus, startGateway, stopGateway } from "./services.ts";
+import { gatewayStatus, simulatorStatus, startGateway, stopServices, SIMULATOR_URL } from "./services.ts";
 
 const log = (line: string) => process.stdout.write(`[stack] ${line}\n`);
 
@@ -30,9 +30,9 @@ export async function stackReset(): Promise<void> {
 }
 
 export async function stackDown(): Promise<void> {
-  const gateway = await stopGateway();
+  const services = await stopServices();
   const db = stopCluster();
-  log(gateway || db ? "stopped" : "nothing was running");
+  log(services || db ? "stopped" : "nothing was running");
 }
 
 export async function printStatus(): Promise<void> {
@@ -43,6 +43,7 @@ export async function printStatus(): Promise<void> {
     `Postgres   ${db.padEnd(10)} ${DB_URL}`,
     `           data in ${clusterPaths().data}`,
     `Gateway    ${gateway.padEnd(10)} ${GATEWAY_URL}  (RPC: /rest/v1/rpc/<fn>, functions: /functions/v1/<name>)`,
+    `Simulator  ${(await simulatorStatus()).padEnd(10)} ${SIMULATOR_URL}  (demo Ploomes API, started by npm start)`,
     `Logs       ${LOGS_DIR}`,
     `Keys       ${existsSync(STACK_ENV_FILE) ? STACK_ENV_FILE : "(not generated yet: npm run stack:up)"}`,
   ];

@@ -67,6 +67,9 @@ create table if not exists ploomes_sync.state (
   singleton boolean primary key default true check (singleton),
   -- Next incremental pass reads from cursor − overlap. Never beyond a pass's start time.
   cursor timestamptz,
+  -- The Ploomes API the cursor and mirror came from (its base URL). Another source means the
+  -- cursor means nothing there: the next pass is a full one, whose sweep drops foreign deals.
+  source text,
   current_pass_id bigint references ploomes_sync.passes (id),
   last_full_pass_at timestamptz,
   lease_run_id bigint references ploomes_sync.runs (id),

@@ -32,7 +32,8 @@ create or replace function public.sync_claim(
   p_dry_run boolean default false,
   p_lease_seconds integer default 60,
   p_full_every_hours numeric default 168,
-  p_overlap_seconds integer default 300
+  p_overlap_seconds integer default 300,
+  p_source text default null
 ) returns jsonb
 language plpgsql
 set search_path = ''
@@ -83,6 +84,18 @@ begin
   values (p_trigger, p_requested_mode, coalesce(p_dry_run, false), 'running', v_now, v_state.cursor)
   returning id into v_run_id;
 
+  if p_source is not null and v_state.source is distinct from p_source and not coalesce(p_dry_run, false) then
+    if v_state.source is not null then
+      v_warnings := v_warnings || to_jsonb(format('the Ploomes source changed from %s to %s: the cursor no longer applies, so this is a full pass', v_state.source, p_source));
+      v_state.cursor := null;
+      update ploomes_sync.passes set status = 'abandoned', finished_at = v_now
+       where id = v_state.current_pass_id and status = 'in_progress';
+      v_state.current_pass_id := null;
+      update ploomes_sync.state set cursor = null, current_pass_id = null where singleton;
+    end if;
+    update ploomes_sync.state set source = p_source where singleton;
+  end if;
+
   v_full_due := v_state.cursor is null
              or v_state.last_full_pass_at is null
              or v_state.last_full_pass_at < v_now - make_interval(secs => p_full_every_hours * 3600);
@@ -104,9 +117,11 @@ begin
   end if;
 
   -- Without a cursor there is nothing to be incremental from: the request means a full pass.
-  if p_requested_mode = 'incremental' and v_state.cursor is null then
+  if p_requested_mode in ('incremental', 'auto') and v_state.cursor is null then
+    if p_requested_mode = 'incremental' then
+      v_warnings := v_warnings || to_jsonb('incremental was requested but there is no cursor yet: the first pass is a full pass'::text);
+    end if;
     v_requested := 'full';
-    v_warnings := v_warnings || to_jsonb('incremental was requested but there is no cursor yet: the first pass is a full pass'::text);
   end if;
 
   if v_pass.id is not null and v_pass.status = 'in_progress' and v_requested in ('auto', v_pass.mode) then
@@ -136,12 +151,12 @@ begin
 end
 $$;
 
-comment on function public.sync_claim(text, text, boolean, integer, numeric, integer) is
+comment on function public.sync_claim(text, text, boolean, integer, numeric, integer, text) is
   'Sync API: records a run and claims the one-at-a-time lease (taking over an expired one), then resumes the pass in progress or starts one. Returns {claimed:false} when another run holds the lease.';
 
 revoke all on function ploomes_sync.iso_utc(timestamptz) from public, anon, authenticated;
 revoke all on function ploomes_sync.lock_state_for_run(bigint) from public, anon, authenticated;
-revoke all on function public.sync_claim(text, text, boolean, integer, numeric, integer) from public, anon, authenticated;
+revoke all on function public.sync_claim(text, text, boolean, integer, numeric, integer, text) from public, anon, authenticated;
 grant execute on function ploomes_sync.iso_utc(timestamptz) to service_role;
 grant execute on function ploomes_sync.lock_state_for_run(bigint) to service_role;
-grant execute on function public.sync_claim(text, text, boolean, integer, numeric, integer) to service_role;
+grant execute on function public.sync_claim(text, text, boolean, integer, numeric, integer, text) to service_role;

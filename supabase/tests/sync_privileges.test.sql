@@ -17,7 +17,7 @@ delete from ploomes_sync.passes;
 
 -- ---------------------------------------------------------------------------------------------
 -- The API exists with the signatures the Edge Function calls.
-select has_function('public', 'sync_claim', array['text', 'text', 'boolean', 'integer', 'numeric', 'integer'], 'sync_claim exists');
+select has_function('public', 'sync_claim', array['text', 'text', 'boolean', 'integer', 'numeric', 'integer', 'text'], 'sync_claim exists');
 select has_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'], 'sync_ingest_page exists');
 select has_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric'], 'sync_finish_pass exists');
 select has_function('public', 'sync_end_partial', array['bigint', 'jsonb'], 'sync_end_partial exists');

@@ -96,6 +96,8 @@ export interface ClaimOptions {
   leaseSeconds: number;
   fullEveryHours: number;
   overlapSeconds: number;
+  /** Which Ploomes API this is (its base URL): a change forces a full pass. */
+  source: string;
 }
 
 /** The row shape `sync_ingest_page` reads with jsonb_to_recordset. */
@@ -152,7 +154,7 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
     claim: (o) =>
       call("sync_claim", {
         p_trigger: o.trigger, p_requested_mode: o.mode, p_dry_run: o.dryRun, p_lease_seconds: o.leaseSeconds,
-        p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds,
+        p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds, p_source: o.source,
       }, claimSchema),
     ingestPage: (runId, rows, position, rejects, stats, leaseSeconds) =>
       call("sync_ingest_page", {

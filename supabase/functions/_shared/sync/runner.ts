@@ -55,6 +55,7 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
     leaseSeconds,
     fullEveryHours: config.sync.fullEveryHours,
     overlapSeconds: config.sync.overlapSeconds,
+    source: config.ploomes.baseUrl,
   });
   if (!claim.claimed) {
     log({ event: "skipped", runId: claim.runId, holderRunId: claim.holderRunId });

@@ -1,0 +1,307 @@
+// Test doubles for the sync runner: a manual clock, a fake SyncDb that records every call, a
+// scripted PloomesClient (one step per request, in order), a deal factory that satisfies
+// dealSchema, and Config objects built through parseConfig. Nothing here waits on real time.
+
+import { formatProblems, parseConfig } from "../../supabase/functions/_shared/config/config.ts";
+import type { Config, Env } from "../../supabase/functions/_shared/config/config.ts";
+import type {
+  Claim,
+  ClaimOptions,
+  ClientStats as DbClientStats,
+  GrantedClaim,
+  IngestResult,
+  RunSummary,
+  SyncDb,
+} from "../../supabase/functions/_shared/db/rpc.ts";
+import type { ClientStats, PageResponse, PloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
+import type { DealReject, DealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
+
+export const PLOOMES_BASE = "https://public-api2.ploomes.com";
+export const T0 = Date.UTC(2024, 4, 2, 12, 0, 0);
+
+// ---------------------------------------------------------------- configuration
+
+export const API_KEY = "PLOOMESKEY0123456789ABCDEF0123456789ABCDEF";
+export const CRON_SECRET = "cron-secret-0123456789abcdef0123456789";
+export const SERVICE_KEY = "service-role-key-0123456789abcdef";
+
+export const BASE_ENV: Env = {
+  PLOOMES_API_KEY: API_KEY,
+  CRON_SECRET,
+  SUPABASE_URL: "https://abcd.supabase.co",
+  SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+};
+
+/** A valid Config: BASE_ENV plus `overrides` (a problem is a test bug, so it throws). */
+export function makeConfig(overrides: Env = {}): Config {
+  const result = parseConfig({ ...BASE_ENV, ...overrides });
+  if (!result.ok) throw new Error(`test config is invalid: ${formatProblems(result.problems)}`);
+  return result.config;
+}
+
+// ---------------------------------------------------------------- clock
+
+export interface ManualClock {
+  now(): number;
+  advance(ms: number): void;
+}
+
+export function createManualClock(startMs = T0): ManualClock {
+  let current = startMs;
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- SyncDb
+
+export function runSummary(overrides: Partial<RunSummary> = {}): RunSummary {
+  return {
+    runId: 7,
+    status: "succeeded",
+    mode: "full",
+    trigger: "manual",
+    dryRun: false,
+    passId: 3,
+    resumed: false,
+    pages: 0,
+    requests: 0,
+    retries: 0,
+    throttledWaits: 0,
+    dealsFetched: 0,
+    dealsRejected: 0,
+    dealsDeleted: 0,
+    customersInserted: 0,
+    customersUpdated: 0,
+    customersDeleted: 0,
+    customersUnchanged: 0,
+    customersChanged: 0,
+    cursorBefore: null,
+    cursorAfter: null,
+    warnings: [],
+    error: null,
+    hint: null,
+    startedAt: "2024-05-02T12:00:00.000Z",
+    finishedAt: "2024-05-02T12:00:01.000Z",
+    ...overrides,
+  };
+}
+
+export function grantedClaim(overrides: Partial<GrantedClaim> = {}): GrantedClaim {
+  return {
+    claimed: true,
+    runId: 7,
+    passId: 3,
+    mode: "full",
+    resumed: false,
+    dryRun: false,
+    position: null,
+    productsAvailable: true,
+    since: null,
+    ...overrides,
+  };
+}
+
+export interface ClaimCall { readonly fn: "claim"; readonly options: ClaimOptions }
+export interface IngestCall {
+  readonly fn: "ingestPage";
+  readonly runId: number;
+  readonly rows: readonly DealRow[];
+  readonly position: unknown;
+  readonly rejects: readonly DealReject[];
+  readonly stats: DbClientStats;
+  readonly leaseSeconds: number;
+}
+export interface FinishCall { readonly fn: "finishPass"; readonly runId: number; readonly stats: DbClientStats; readonly maxRejectRatio: number }
+export interface PartialCall { readonly fn: "endPartial"; readonly runId: number; readonly stats: DbClientStats }
+export interface FailCall {
+  readonly fn: "failRun";
+  readonly runId: number;
+  readonly error: string;
+  readonly hint: string | null;
+  readonly httpStatus: number;
+  readonly stats: DbClientStats;
+}
+export interface DisableProductsCall { readonly fn: "disableProducts"; readonly runId: number; readonly warning: string }
+export interface LogFailureCall {
+  readonly fn: "logFailure";
+  readonly trigger: ClaimOptions["trigger"];
+  readonly mode: ClaimOptions["mode"];
+  readonly error: string;
+  readonly hint: string | null;
+  readonly httpStatus: number;
+}
+export type DbCall = ClaimCall | IngestCall | FinishCall | PartialCall | FailCall | DisableProductsCall | LogFailureCall;
+export type DbFn = DbCall["fn"];
+
+/** Behaviour overrides; each may throw to simulate a database error. Defaults succeed. */
+export interface FakeDbOptions {
+  readonly claim?: Claim;
+  readonly onClaim?: (options: ClaimOptions) => void;
+  readonly ingestPage?: (call: IngestCall) => IngestResult;
+  readonly finishPass?: (call: FinishCall) => RunSummary;
+  readonly endPartial?: (call: PartialCall) => RunSummary;
+  readonly failRun?: (call: FailCall) => RunSummary;
+}
+
+export interface FakeDb extends SyncDb {
+  readonly calls: DbCall[];
+  /** The names of the calls made, in order. */
+  fns(): DbFn[];
+  callsTo<K extends DbFn>(fn: K): Extract<DbCall, { fn: K }>[];
+}
+
+export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
+  const calls: DbCall[] = [];
+  const claim = options.claim ?? grantedClaim();
+  return {
+    calls,
+    fns: () => calls.map((call) => call.fn),
+    callsTo: <K extends DbFn>(fn: K) => calls.filter((call): call is Extract<DbCall, { fn: K }> => call.fn === fn),
+    claim: async (claimOptions) => {
+      calls.push({ fn: "claim", options: claimOptions });
+      options.onClaim?.(claimOptions);
+      return claim;
+    },
+    ingestPage: async (runId, rows, position, rejects, stats, leaseSeconds) => {
+      const call: IngestCall = { fn: "ingestPage", runId, rows, position, rejects, stats, leaseSeconds };
+      calls.push(call);
+      if (options.ingestPage) return options.ingestPage(call);
+      return { stored: rows.length, inserted: rows.length, updated: 0, unchanged: 0, rejected: rejects.length };
+    },
+    finishPass: async (runId, stats, maxRejectRatio) => {
+      const call: FinishCall = { fn: "finishPass", runId, stats, maxRejectRatio };
+      calls.push(call);
+      return options.finishPass ? options.finishPass(call) : runSummary({ runId, status: "succeeded" });
+    },
+    endPartial: async (runId, stats) => {
+      const call: PartialCall = { fn: "endPartial", runId, stats };
+      calls.push(call);
+      return options.endPartial ? options.endPartial(call) : runSummary({ runId, status: "partial" });
+    },
+    failRun: async (runId, error, hint, httpStatus, stats) => {
+      const call: FailCall = { fn: "failRun", runId, error, hint, httpStatus, stats };
+      calls.push(call);
+      return options.failRun ? options.failRun(call) : runSummary({ runId, status: "failed", error, hint });
+    },
+    disableProducts: async (runId, warning) => {
+      calls.push({ fn: "disableProducts", runId, warning });
+    },
+    logFailure: async (trigger, mode, error, hint, httpStatus) => {
+      calls.push({ fn: "logFailure", trigger, mode, error, hint, httpStatus });
+      return runSummary({ status: "failed", error, hint });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- PloomesClient
+
+export interface PloomesRequest {
+  readonly path: string;
+  readonly deadlineMs: number;
+  /** The clock when the request started (before the step's simulated duration). */
+  readonly atMs: number | null;
+}
+
+/** Answers one request: returns a page or throws. */
+export type PageStep = (request: PloomesRequest) => PageResponse;
+
+export interface FakePloomes extends PloomesClient {
+  readonly requests: PloomesRequest[];
+  /** `$filter` of request `index`, decoded; null when it has none. */
+  filterOf(index: number): string | null;
+  paramOf(index: number, name: string): string | null;
+}
+
+/** Constant extra counters, so a test can see which ones the runner forwards to the database. */
+export const FAKE_RETRIES = 5;
+export const FAKE_THROTTLED_WAITS = 4;
+
+export interface FakePloomesOptions {
+  readonly clock?: ManualClock;
+  /** How long each request takes on `clock` (advanced before the step answers or throws). */
+  readonly msPerRequest?: number;
+}
+
+export function createFakePloomes(steps: readonly PageStep[], options: FakePloomesOptions = {}): FakePloomes {
+  const requests: PloomesRequest[] = [];
+  const params = (index: number): URLSearchParams => {
+    const path = requests[index]?.path;
+    if (path === undefined) throw new Error(`no request #${index}`);
+    return new URLSearchParams(path.slice(path.indexOf("?") + 1));
+  };
+  return {
+    requests,
+    filterOf: (index) => params(index).get("$filter"),
+    paramOf: (index, name) => params(index).get(name),
+    getPage: async (path, requestOptions) => {
+      const request: PloomesRequest = { path, deadlineMs: requestOptions.deadlineMs, atMs: options.clock?.now() ?? null };
+      requests.push(request);
+      const step = steps[requests.length - 1];
+      if (step === undefined) throw new Error(`fake Ploomes: unexpected request #${requests.length}: ${path}`);
+      options.clock?.advance(options.msPerRequest ?? 0);
+      return step(request);
+    },
+    getAbsolute: async (url) => {
+      throw new Error(`fake Ploomes: getAbsolute is not scripted (${url})`);
+    },
+    stats: (): ClientStats => ({
+      requests: requests.length,
+      retries: FAKE_RETRIES,
+      throttledWaits: FAKE_THROTTLED_WAITS,
+      throttleWaitMs: 111,
+      retryWaitMs: 222,
+      status429: 1,
+      timeouts: 2,
+      networkErrors: 3,
+    }),
+  };
+}
+
+/** A step answering `values` (no nextLink). */
+export const page = (values: readonly unknown[]): PageStep => (request) => ({
+  value: [...values],
+  nextLink: null,
+  url: `${PLOOMES_BASE}${request.path}`,
+});
+
+/** A step that throws `error`. */
+export const fails = (error: Error): PageStep => () => {
+  throw error;
+};
+
+/** A step modelling a Ploomes that refuses the Products expansion: `error` when the path has it. */
+export const refusingProducts = (error: Error, values: readonly unknown[]): PageStep => (request) => {
+  if (request.path.includes("Products(")) throw error;
+  return page(values)(request);
+};
+
+// ---------------------------------------------------------------- deals
+
+export const DEAL_LAST_UPDATE = "2024-05-01T12:00:00.1234567-03:00";
+
+/** A raw deal as Ploomes sends it, valid for dealSchema; `overrides` replace top-level fields. */
+export function deal(id: number, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    Id: id,
+    ContactId: 1000 + id,
+    ContactName: `Deal contact ${id}`,
+    StatusId: 2,
+    Amount: 150.5,
+    CreateDate: "2024-01-01T10:00:00-03:00",
+    FinishDate: "2024-02-01T10:00:00Z",
+    LastUpdateDate: DEAL_LAST_UPDATE,
+    Contact: { Id: 1000 + id, Name: `Contact ${id}`, TypeId: 1, CNPJ: "12.345.678/0001-90", CPF: null },
+    Products: [{ Id: 9, ProductId: 77, Quantity: 2, UnitPrice: 10, Discount: 5, Total: 19, Product: { Id: 77, UnitPrice: 12 } }],
+    ...overrides,
+  };
+}
+
+export function deals(fromId: number, toId: number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let id = fromId; id <= toId; id += 1) out.push(deal(id));
+  return out;
+}
