@@ -117,7 +117,9 @@ export function urlField(name: VariableName, rule: UrlRule, rename: string | nul
       }
       const problem = urlProblem(raw);
       if (problem !== null) {
-        ctx.addIssue({ code: "custom", message: `${name} ${problem} (e.g. ${rule.example}), got ${quote(raw)}` });
+        // Echo the value to help spot a typo, but never the credentials part of a URL.
+        const shown = URL.canParse(raw) && new URL(raw).password !== "" ? "a URL with credentials" : quote(raw);
+        ctx.addIssue({ code: "custom", message: `${name} ${problem} (e.g. ${rule.example}), got ${shown}` });
         return z.NEVER;
       }
       return raw.replace(/\/+$/, "");

@@ -27,8 +27,9 @@ export async function readSyncRequest(request: Request): Promise<BodyResult> {
   if (text !== "") {
     try {
       json = JSON.parse(text);
-    } catch (error) {
-      return { ok: false, status: 400, problems: [`body is not valid JSON: ${(error as Error).message}`] };
+    } catch {
+      // The parser's message may quote the body; the caller knows what it sent.
+      return { ok: false, status: 400, problems: ["body is not valid JSON"] };
     }
   }
   const parsed = syncRequestSchema.safeParse(json);

@@ -107,7 +107,8 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
 
   for (;;) {
     const now = deps.now();
-    if (!shouldFetchNextPage(budget, now)) {
+    // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
+    if (productsWarning === null && !shouldFetchNextPage(budget, now)) {
       const summary = await db.endPartial(claim.runId, dbStats(ploomes));
       log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone });
       return outcomeOf(summary, startedAtMs, deps.now());
@@ -138,6 +139,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
       }
       if (error instanceof BudgetExceededError && budget.pagesDone > 0) {
         const summary = await db.endPartial(claim.runId, dbStats(ploomes));
+        log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, reason: "budget reached while waiting on Ploomes" });
         return outcomeOf(summary, startedAtMs, deps.now());
       }
       throw error;

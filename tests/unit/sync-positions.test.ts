@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { passStart } from "../../supabase/functions/_shared/sync/positions.ts";
+import { grantedClaim } from "./sync-fakes.ts";
+
+const RAW_7_DIGITS = "2024-05-01T12:00:00.1234567-03:00";
+const SINCE = "2024-04-30T23:55:00Z";
+
+describe("passStart: full pass", () => {
+  it("starts from the beginning without a stored position", () => {
+    expect(passStart(grantedClaim({ mode: "full", position: null }))).toEqual({ mode: "full", position: { lastId: null } });
+  });
+
+  it("starts from a stored null lastId as from the beginning", () => {
+    expect(passStart(grantedClaim({ mode: "full", position: { lastId: null } }))).toEqual({
+      mode: "full",
+      position: { lastId: null },
+    });
+  });
+
+  it("resumes after the stored lastId", () => {
+    expect(passStart(grantedClaim({ mode: "full", position: { lastId: 123 } }))).toEqual({
+      mode: "full",
+      position: { lastId: 123 },
+    });
+  });
+
+  it("keeps only lastId (a full position has no date) and ignores since", () => {
+    const start = passStart(grantedClaim({ mode: "full", position: { lastId: 5, lastUpdateDate: RAW_7_DIGITS }, since: SINCE }));
+    expect(start).toEqual({ mode: "full", position: { lastId: 5 } });
+  });
+});
+
+describe("passStart: incremental pass", () => {
+  it("resumes from the saved (lastUpdateDate, lastId), keeping the raw date string exactly", () => {
+    const start = passStart(
+      grantedClaim({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: 42 }, since: SINCE }),
+    );
+    expect(start).toEqual({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: 42 } });
+    if (start.mode !== "incremental" || !("lastUpdateDate" in start.position)) throw new Error("expected a keyset position");
+    expect(start.position.lastUpdateDate).toBe("2024-05-01T12:00:00.1234567-03:00");
+  });
+
+  it("keeps an unusual but valid raw string as is (offset, trailing zeros)", () => {
+    const raw = "2024-05-01T15:00:00.1000000+00:00";
+    const start = passStart(grantedClaim({ mode: "incremental", position: { lastUpdateDate: raw, lastId: 1 } }));
+    expect(start).toEqual({ mode: "incremental", position: { lastUpdateDate: raw, lastId: 1 } });
+  });
+
+  it("starts from since when nothing is saved", () => {
+    expect(passStart(grantedClaim({ mode: "incremental", position: null, since: SINCE }))).toEqual({
+      mode: "incremental",
+      position: { since: SINCE },
+    });
+  });
+
+  it("starts from since when the saved position has no date", () => {
+    expect(passStart(grantedClaim({ mode: "incremental", position: { lastId: 7 }, since: SINCE }))).toEqual({
+      mode: "incremental",
+      position: { since: SINCE },
+    });
+  });
+
+  it("starts from since when the saved position has a date but no Id", () => {
+    expect(
+      passStart(grantedClaim({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: null }, since: SINCE })),
+    ).toEqual({ mode: "incremental", position: { since: SINCE } });
+  });
+
+  it("throws, naming the pass, when there is neither a saved position nor since", () => {
+    expect(() => passStart(grantedClaim({ mode: "incremental", passId: 9, position: null, since: null }))).toThrow(
+      "incremental pass 9 has neither a saved position nor a start (since)",
+    );
+  });
+});
