@@ -34,11 +34,10 @@ begin
 end
 $$;
 
--- Queues the POST to the function. SECURITY DEFINER so that service_role (and pg_cron's job
--- owner) can send it without reading Vault themselves; EXECUTE is granted to nobody else.
+-- Queues the POST to the function. Run by pg_cron's job owner (postgres) and, through
+-- trigger_customer_sales_sync, on behalf of service_role; no API role may call it directly.
 create or replace function ploomes_sync.send_sync_request(p_trigger text, p_mode text default 'auto') returns bigint
 language plpgsql
-security definer
 set search_path = ''
 as $$
 begin
@@ -59,7 +58,6 @@ $$;
 -- function is still waiting in pg_net's queue. Returns the request id, or null when idle.
 create or replace function ploomes_sync.continue_partial_pass() returns bigint
 language plpgsql
-security definer
 set search_path = ''
 as $$
 declare
@@ -82,6 +80,7 @@ $$;
 
 -- The manual trigger: `select public.trigger_customer_sales_sync('full');` returns the pg_net
 -- request id, whose outcome appears in net._http_response (and the run in ploomes_sync.runs).
+-- SECURITY DEFINER so that service_role can trigger a sync without being able to read Vault.
 create or replace function public.trigger_customer_sales_sync(mode text default 'auto') returns bigint
 language sql
 security definer

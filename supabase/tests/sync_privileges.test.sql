@@ -28,17 +28,17 @@ select has_view('public', 'sync_health', 'sync_health view exists');
 -- ---------------------------------------------------------------------------------------------
 -- EXECUTE on public.sync_*: service_role only.
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname like 'sync\_%'
       and (has_function_privilege('anon', p.oid, 'EXECUTE') or has_function_privilege('authenticated', p.oid, 'EXECUTE'))),
   '{}'::text[], 'no public.sync_* function is executable by anon or authenticated');
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname like 'sync\_%'
       and not has_function_privilege('service_role', p.oid, 'EXECUTE')),
   '{}'::text[], 'every public.sync_* function is executable by service_role');
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'public'::regnamespace and p.proname like 'sync\_%'
       and (select bool_or(a.grantee = 0) from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a)),
   '{}'::text[], 'no public.sync_* function keeps the default EXECUTE for PUBLIC');
@@ -47,45 +47,51 @@ select is(
 -- ploomes_sync.health(), which the security_invoker view public.sync_health calls on behalf of
 -- signed-in users (it returns aggregates only).
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and has_function_privilege('anon', p.oid, 'EXECUTE')),
   '{}'::text[], 'no ploomes_sync function is executable by anon');
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   array['ploomes_sync.health()']::text[], 'no ploomes_sync function but health() is executable by authenticated');
+-- The schedule's internals read Vault: only pg_cron's job owner runs them (service_role goes
+-- through public.trigger_customer_sales_sync instead).
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and not has_function_privilege('service_role', p.oid, 'EXECUTE')),
-  '{}'::text[], 'every ploomes_sync function is executable by service_role');
+  array['ploomes_sync.continue_partial_pass()', 'ploomes_sync.request_timeout_ms()',
+        'ploomes_sync.send_sync_request(text,text)', 'ploomes_sync.vault_value(text)']::text[],
+  'every ploomes_sync function but the schedule''s internals is executable by service_role');
 
 -- search_path pinned to '' everywhere (DESIGN §3: every function schema-qualifies names).
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace)
       and not coalesce(p.proconfig @> array['search_path=""'], false)),
   '{}'::text[], 'every function in public and ploomes_sync sets search_path = ''''');
--- SECURITY DEFINER only where it is the point (the health aggregates).
+-- SECURITY DEFINER only where it is the point: the health aggregates, and the manual trigger
+-- (which reads Vault on behalf of service_role).
 select is(
-  (select coalesce(array_agg(p.oid::regprocedure::text order by 1), '{}') from pg_proc p
+  (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace) and p.prosecdef),
-  array['ploomes_sync.health()']::text[], 'only ploomes_sync.health() is SECURITY DEFINER');
+  array['ploomes_sync.health()', 'trigger_customer_sales_sync(text)']::text[],
+  'only ploomes_sync.health() and trigger_customer_sales_sync() are SECURITY DEFINER');
 
 -- ---------------------------------------------------------------------------------------------
 -- ploomes_sync tables: invisible to anon/authenticated, RLS on, service_role reads and writes.
 select is(
-  (select coalesce(array_agg(c.oid::regclass::text order by 1), '{}') from pg_class c
+  (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p', 'v', 'm')
       and (has_table_privilege('anon', c.oid, 'SELECT') or has_table_privilege('authenticated', c.oid, 'SELECT'))),
   '{}'::text[], 'no ploomes_sync table is selectable by anon or authenticated');
 select is(
-  (select coalesce(array_agg(c.oid::regclass::text order by 1), '{}') from pg_class c
+  (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p')
       and (has_table_privilege('anon', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')
            or has_table_privilege('authenticated', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE'))),
   '{}'::text[], 'no ploomes_sync table is writable by anon or authenticated');
 select is(
-  (select coalesce(array_agg(c.oid::regclass::text order by 1), '{}') from pg_class c
+  (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity),
   '{}'::text[], 'RLS is enabled on every ploomes_sync table');
 select ok(
@@ -94,7 +100,7 @@ select ok(
       and c.relname in ('passes', 'runs', 'state', 'deals', 'dirty_customers')),
   'the checks above covered the five ploomes_sync tables (passes, runs, state, deals, dirty_customers)');
 select is(
-  (select coalesce(array_agg(c.oid::regclass::text order by 1), '{}') from pg_class c
+  (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p')
       and not has_table_privilege('service_role', c.oid, 'SELECT, INSERT, UPDATE, DELETE')),
   '{}'::text[], 'service_role may read and write every ploomes_sync table');
