@@ -1,5 +1,5 @@
 // `npm test`: everything that must pass, against real parts. Brings the local stack up if needed,
-// then runs, in order: deno check of every function, the Supabase CLI's lint and advisors on the
+// then runs, in order: tsc, deno check of every function, the Supabase CLI's lint and advisors on the
 // local database, pgTAP through pg_prove, and the vitest projects (unit + simulator in parallel;
 // integration and e2e one after the other, since they share the database). Every step runs even
 // if an earlier one failed, and the last line sums up tests and checks.
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const functionEntries = readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("_") && existsSync(join(FUNCTIONS_DIR, d.name, "index.ts")))
     .map((d) => join(FUNCTIONS_DIR, d.name, "index.ts"));
+  step("typecheck (tsc --noEmit)", binPath("tsc"), ["--noEmit"]);
   for (const entry of functionEntries) {
     const config = join(entry, "..", "deno.json");
     step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);

@@ -2,12 +2,11 @@
 // function running supabase/functions/<name>/index.ts with the function's env, behind a proxy
 // that strips the `/functions/v1` prefix and enforces the platform's 150 s wall clock.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, readdirSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { parseEnvFile } from "../stack/keys.ts";
-import { readFileSync } from "node:fs";
 import { sendJson } from "./http.ts";
 
 /** Edge Runtime's wall-clock limit (Free plan); past it the platform answers 504. */
@@ -63,7 +62,7 @@ export class FunctionHost {
   private readonly running = new Map<string, RunningFunction>();
   private nextPort = 0;
 
-  constructor(private readonly options: FunctionHostOptions, private readonly firstPort: number) {
+  constructor(private readonly options: FunctionHostOptions, firstPort: number) {
     this.nextPort = firstPort;
   }
 

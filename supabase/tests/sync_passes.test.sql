@@ -14,14 +14,7 @@ set local search_path = extensions, public;
 select plan(126);
 
 -- Clean the state this file relies on (all rolled back at the end).
-update ploomes_sync.state
-   set lease_run_id = null, lease_expires_at = null, lease_heartbeat_at = null,
-       current_pass_id = null, cursor = null, last_full_pass_at = null;
-delete from ploomes_sync.dirty_customers;
-delete from ploomes_sync.deals;
-delete from public.customer_sales;
-delete from ploomes_sync.runs;
-delete from ploomes_sync.passes;
+\i supabase/tests/support/reset_sync_state.sql
 
 create temp table t_call (k text primary key, res jsonb not null) on commit drop;
 create temp table t_snap (k text primary key, v jsonb) on commit drop;

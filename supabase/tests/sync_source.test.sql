@@ -5,14 +5,8 @@ begin;
 set local search_path = extensions, public;
 select plan(9);
 
-update ploomes_sync.state
-   set lease_run_id = null, lease_expires_at = null, lease_heartbeat_at = null, current_pass_id = null,
-       cursor = '2024-06-01T00:00:00Z', last_full_pass_at = now(), source = 'https://a.example';
-delete from ploomes_sync.dirty_customers;
-delete from ploomes_sync.deals;
-delete from public.customer_sales;
-delete from ploomes_sync.runs;
-delete from ploomes_sync.passes;
+\i supabase/tests/support/reset_sync_state.sql
+update ploomes_sync.state set cursor = '2024-06-01T00:00:00Z', last_full_pass_at = now(), source = 'https://a.example';
 
 create temp table t_call (k text primary key, res jsonb not null) on commit drop;
 

@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type pg from "pg";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../local/ploomes-simulator/index.ts";
-import { FUNCTIONS_ENV_FILE } from "../../local/stack/paths.ts";
+import { FUNCTIONS_ENV_FILE, PROJECT_ROOT } from "../../local/stack/paths.ts";
+import { join } from "node:path";
 import { GATEWAY_URL, stackKeys } from "./stack.ts";
 
 export const FUNCTION_URL = `${GATEWAY_URL}/functions/v1/sync-customer-sales`;
@@ -77,14 +78,9 @@ export async function syncUntilDone(body: Record<string, unknown>, maxRuns: numb
   throw new Error(`the pass did not complete within ${maxRuns} invocations`);
 }
 
-/** Empties the sync's state and customer_sales, as on a freshly migrated project. */
+/** Empties the sync's state and customer_sales, as on a freshly migrated project (the same SQL the pgTAP files use). */
 export async function resetSyncState(db: pg.Client): Promise<void> {
-  await db.query(`
-    update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null,
-      lease_run_id = null, lease_expires_at = null, lease_heartbeat_at = null;
-    truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers;
-    delete from ploomes_sync.runs;
-    delete from ploomes_sync.passes;`);
+  await db.query(readFileSync(join(PROJECT_ROOT, "supabase", "tests", "support", "reset_sync_state.sql"), "utf8"));
 }
 
 /** Several thousand deals: enough pages to exercise paging, quick to sync. */

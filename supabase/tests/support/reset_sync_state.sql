@@ -1,0 +1,10 @@
+-- Included by the sync pgTAP files (\i, from the project root) inside their transaction: the
+-- sync's state as on a freshly migrated project. Everything is rolled back with the test.
+update ploomes_sync.state
+   set lease_run_id = null, lease_expires_at = null, lease_heartbeat_at = null,
+       current_pass_id = null, cursor = null, last_full_pass_at = null, source = null;
+delete from ploomes_sync.dirty_customers;
+delete from ploomes_sync.deals;
+delete from public.customer_sales;
+delete from ploomes_sync.runs;
+delete from ploomes_sync.passes;

@@ -1,0 +1,71 @@
+// Shared set-up for the runner's unit tests: a fake clock, database and Ploomes client wired
+// into runSync, plus small helpers for Ploomes errors and expected client counters.
+import type { Env } from "../../supabase/functions/_shared/config/config.ts";
+import type { Claim } from "../../supabase/functions/_shared/db/rpc.ts";
+import type { SyncRequest } from "../../supabase/functions/_shared/http/request-body.ts";
+import { PloomesHttpError } from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
+import type { RunnerDeps } from "../../supabase/functions/_shared/sync/runner.ts";
+import {
+  createFakeDb,
+  createFakePloomes,
+  createManualClock,
+  FAKE_RETRIES,
+  FAKE_THROTTLED_WAITS,
+  grantedClaim,
+  makeConfig,
+  PLOOMES_BASE,
+  T0,
+} from "./sync-fakes.ts";
+import type { FakeDbOptions, PageStep } from "./sync-fakes.ts";
+
+export const REQUEST: SyncRequest = { mode: "auto", dryRun: false, trigger: "manual" };
+export const RUN_ID = 7;
+
+interface SetupOptions {
+  readonly env?: Env;
+  readonly claim?: Claim;
+  readonly db?: Omit<FakeDbOptions, "claim">;
+  readonly steps?: readonly PageStep[];
+  readonly msPerRequest?: number;
+  /** How long the claim call takes on the fake clock. */
+  readonly claimMs?: number;
+  /** How long each ingestPage call takes on the fake clock. */
+  readonly ingestMs?: number;
+}
+
+export function setup(options: SetupOptions = {}) {
+  const clock = createManualClock(T0);
+  const db = createFakeDb({
+    claim: options.claim ?? grantedClaim({ runId: RUN_ID }),
+    onClaim: () => clock.advance(options.claimMs ?? 0),
+    ingestPage: (call) => {
+      clock.advance(options.ingestMs ?? 0);
+      return { stored: call.rows.length, inserted: call.rows.length, updated: 0, unchanged: 0, rejected: call.rejects.length };
+    },
+    ...options.db,
+  });
+  const ploomes = createFakePloomes(options.steps ?? [], { clock, msPerRequest: options.msPerRequest ?? 0 });
+  const events: Record<string, unknown>[] = [];
+  const deps: RunnerDeps = {
+    config: makeConfig(options.env),
+    db,
+    ploomes,
+    now: clock.now,
+    log: (event) => {
+      events.push(event);
+    },
+  };
+  const eventNames = (): unknown[] => events.map((event) => event["event"]);
+  return { clock, db, ploomes, events, eventNames, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
+}
+
+export function http(status: number, body = ""): PloomesHttpError {
+  return new PloomesHttpError(status, body, false, {
+    method: "GET",
+    url: `${PLOOMES_BASE}/Deals`,
+    displayUrl: "/Deals",
+  });
+}
+
+export const STATS_AFTER = (requests: number) => ({ requests, retries: FAKE_RETRIES, throttledWaits: FAKE_THROTTLED_WAITS });
