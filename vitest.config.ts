@@ -12,6 +12,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
+          globalSetup: ["tests/support/pause-schedule.ts"],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -3,7 +3,7 @@
 // local database, pgTAP through pg_prove, and the vitest projects (unit + simulator in parallel;
 // integration and e2e one after the other, since they share the database). Every step runs even
 // if an earlier one failed, and the last line sums up tests and checks.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { psql } from "../local/stack/database.ts";
@@ -19,21 +19,31 @@ interface StepResult {
 
 const results: StepResult[] = [];
 
-function step(name: string, cmd: string, args: string[], count?: (output: string, ok: boolean) => { passed: number; failed: number }): void {
+/** Runs one step, streaming its output live (CI logs show progress) while keeping it for counting. */
+async function step(name: string, cmd: string, args: string[], count?: (output: string, ok: boolean) => { passed: number; failed: number }): Promise<void> {
   process.stdout.write(`\n▶ ${name}\n`);
-  const result = spawnSync(cmd, args, { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGPASSWORD: "postgres" } });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
-  process.stdout.write(output);
-  const ok = result.status === 0;
+  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGPASSWORD: "postgres" } });
+  let output = "";
+  const keep = (chunk: Buffer, to: NodeJS.WriteStream) => {
+    output += chunk.toString("utf8");
+    to.write(chunk);
+  };
+  child.stdout.on("data", (chunk: Buffer) => keep(chunk, process.stdout));
+  child.stderr.on("data", (chunk: Buffer) => keep(chunk, process.stderr));
+  const status = await new Promise<number | string>((resolve) => {
+    child.once("error", (error) => resolve(error.message));
+    child.once("close", (code) => resolve(code ?? -1));
+  });
+  const ok = status === 0;
   const counted = count ? count(output, ok) : { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
   results.push({ name, ok, ...counted });
-  if (!ok) process.stdout.write(`✗ ${name} failed (exit ${result.status ?? result.error?.message})\n`);
+  if (!ok) process.stdout.write(`✗ ${name} failed (exit ${status})\n`);
 }
 
-function vitestStep(name: string, projects: string[]): void {
+function vitestStep(name: string, projects: string[]): Promise<void> {
   const report = join(LOCAL_DIR, `vitest-${name}.json`);
   const args = ["run", ...projects.flatMap((p) => ["--project", p]), "--passWithNoTests", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
-  step(`vitest ${projects.join(" + ")}`, binPath("vitest"), args, (_output, ok) => {
+  return step(`vitest ${projects.join(" + ")}`, binPath("vitest"), args, (_output, ok) => {
     if (!existsSync(report)) return { passed: 0, failed: 1 };
     const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number; numTotalTestSuites: number };
     return { passed: json.numPassedTests, failed: json.numFailedTests + (ok ? 0 : json.numFailedTests === 0 ? 1 : 0) };
@@ -57,19 +67,19 @@ async function main(): Promise<void> {
   const functionEntries = readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("_") && existsSync(join(FUNCTIONS_DIR, d.name, "index.ts")))
     .map((d) => join(FUNCTIONS_DIR, d.name, "index.ts"));
-  step("typecheck (tsc --noEmit)", binPath("tsc"), ["--noEmit"]);
+  await step("typecheck (tsc --noEmit)", binPath("tsc"), ["--noEmit"]);
   for (const entry of functionEntries) {
     const config = join(entry, "..", "deno.json");
-    step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);
+    await step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);
   }
   const schemas = ["public", "ploomes_sync"].filter((s) => psql(["-At", "-c", `select 1 from pg_namespace where nspname = '${s}'`]).trim() === "1");
-  step("supabase db lint", binPath("supabase"), ["db", "lint", "--db-url", DB_URL, "--schema", schemas.join(","), "--level", "warning", "--fail-on", "error"]);
-  step("supabase db advisors", binPath("supabase"), ["db", "advisors", "--db-url", DB_URL, "--type", "all", "--fail-on", "warn"]);
+  await step("supabase db lint", binPath("supabase"), ["db", "lint", "--db-url", DB_URL, "--schema", schemas.join(","), "--level", "warning", "--fail-on", "error"]);
+  await step("supabase db advisors", binPath("supabase"), ["db", "advisors", "--db-url", DB_URL, "--type", "all", "--fail-on", "warn"]);
   const sqlTests = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".test.sql")).sort();
-  step("pgTAP (pg_prove)", "pg_prove", ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))], pgProveCounts);
-  vitestStep("fast", ["unit", "simulator"]);
-  vitestStep("integration", ["integration"]);
-  vitestStep("e2e", ["e2e"]);
+  await step("pgTAP (pg_prove)", "pg_prove", ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))], pgProveCounts);
+  await vitestStep("fast", ["unit", "simulator"]);
+  await vitestStep("integration", ["integration"]);
+  await vitestStep("e2e", ["e2e"]);
 
   const passed = results.reduce((sum, r) => sum + r.passed, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);

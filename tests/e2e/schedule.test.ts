@@ -50,6 +50,8 @@ async function setCronSecret(value: string | null): Promise<void> {
 
 beforeAll(async () => {
   db = await connectDb();
+  // The integration suite pauses the jobs while it runs; here they must be live.
+  await db.query("update cron.job set active = true where jobname like 'sync-customer-sales%'");
   // 500 deals: a full page and a short one, so a one-page-per-invocation pass needs exactly one continuation.
   sim = await startTestSimulator({ seed: 21, contacts: 40, products: 12, deals: 500 });
 });

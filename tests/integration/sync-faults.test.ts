@@ -67,9 +67,14 @@ describe("transient failures are retried", () => {
 
   it("honours Retry-After (the retried request waits at least that long)", async () => {
     sim.addFault({ kind: "retryAfter429", count: 1, retryAfterSeconds: 2, match: { contains: "Id gt" } });
+    const started = Date.now();
     const run = await invokeSync({ trigger: "manual" });
     expect(run.body).toMatchObject({ status: "succeeded" });
-    const log = sim.requests().filter((r) => r.url.includes("Id gt") || r.url.includes("Id%20gt"));
+    // The log is in completion order and may still receive a slow answer from the previous test
+    // (its latency fault outlives the client's timeout): keep this run's requests, by arrival.
+    const log = sim.requests()
+      .filter((r) => Date.parse(r.at) >= started && (r.url.includes("Id gt") || r.url.includes("Id%20gt")))
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const limited = log.findIndex((r) => r.status === 429);
     const retry = log[limited + 1];
     const first = log[limited];
