@@ -104,15 +104,17 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   let productsWarning: string | null = null;
   let pages: AsyncGenerator<DealPage<Position>, void, undefined> | null = null;
   let pagesDeadline = 0;
+  // Pages stored so far stay; the pass stays in progress at its saved position.
+  const endPartial = async (reason?: string): Promise<SyncOutcome> => {
+    const summary = await db.endPartial(claim.runId, dbStats(ploomes));
+    log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, ...(reason ? { reason } : {}) });
+    return outcomeOf(summary, startedAtMs, deps.now());
+  };
 
   for (;;) {
     const now = deps.now();
     // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
-    if (productsWarning === null && !shouldFetchNextPage(budget, now)) {
-      const summary = await db.endPartial(claim.runId, dbStats(ploomes));
-      log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone });
-      return outcomeOf(summary, startedAtMs, deps.now());
-    }
+    if (productsWarning === null && !shouldFetchNextPage(budget, now)) return endPartial();
     // The pager is rebuilt when its deadline changes (after the first page) or its query does
     // (products fallback); it resumes from the last stored position either way.
     const deadline = pageDeadline(budget, now);
@@ -121,7 +123,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
       pages = fetchDealPages({
         client: ploomes, mode: start.mode, position, pageSize: config.ploomes.pageSize, includeProducts,
         signal: deps.signal, deadlineMs: deadline,
-      } as Parameters<typeof fetchDealPages>[0]);
+      });
     }
 
     let next: IteratorResult<DealPage<Position>, void>;
@@ -137,11 +139,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
         pages = null;
         continue;
       }
-      if (error instanceof BudgetExceededError && budget.pagesDone > 0) {
-        const summary = await db.endPartial(claim.runId, dbStats(ploomes));
-        log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, reason: "budget reached while waiting on Ploomes" });
-        return outcomeOf(summary, startedAtMs, deps.now());
-      }
+      if (error instanceof BudgetExceededError && budget.pagesDone > 0) return endPartial("time budget reached while waiting on Ploomes");
       throw error;
     }
     if (productsWarning !== null) {
