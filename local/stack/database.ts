@@ -10,11 +10,6 @@ export function psql(args: readonly string[], input?: string): string {
   return run("psql", [DB_URL, "-v", "ON_ERROR_STOP=1", "-X", "-q", ...args], input === undefined ? {} : { input }).stdout;
 }
 
-/** Runs one SQL statement and returns its single value (or "" when there is none). */
-export function psqlValue(sql: string): string {
-  return run("psql", [DB_URL, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout.trim();
-}
-
 function sqlLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }

@@ -2,7 +2,7 @@
 // store each page in its own transaction, and end the run — succeeded (pass complete and
 // published), partial (time budget spent; the pass resumes later), or failed (with a hint;
 // nothing published, cursor unchanged). Returns the HTTP status and body of DESIGN §4.
-import type { Config } from "../config/config.ts";
+import { describeConfig, type Config } from "../config/config.ts";
 import type { ClientStats as DbClientStats, GrantedClaim, RunSummary, SyncDb } from "../db/rpc.ts";
 import type { SyncRequest } from "../http/request-body.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
@@ -68,7 +68,8 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
       },
     };
   }
-  log({ event: "run-start", runId: claim.runId, mode: claim.mode, resumed: claim.resumed, dryRun: claim.dryRun, trigger: request.trigger });
+  // The settings in force (secrets shown only by length), so a log line answers "with what?".
+  log({ event: "run-start", runId: claim.runId, mode: claim.mode, resumed: claim.resumed, dryRun: claim.dryRun, trigger: request.trigger, settings: describeConfig(config) });
   try {
     return await walkPass(deps, claim, startedAtMs, leaseSeconds);
   } catch (error) {
