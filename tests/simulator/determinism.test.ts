@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { apiGet, fetchSnapshot, startTestSimulator } from "./helpers.ts";
 
-const SHARED = { contacts: 400, products: 70, deals: 900, settings: { contextBaseUrl: "https://public6-api2.ploomes.com" } };
+/** Mutation stamps never fall behind the clock, so both servers share one fixed clock. */
+const FIXED_NOW = Date.parse("2026-01-01T00:00:00Z");
+const SHARED = {
+  contacts: 400, products: 70, deals: 900, now: () => FIXED_NOW,
+  settings: { contextBaseUrl: "https://public6-api2.ploomes.com" },
+};
 let a: Simulator;
 let b: Simulator;
 let other: Simulator;
@@ -52,6 +57,19 @@ describe("determinism", () => {
     expect(x?.LastUpdateDate).toBe(y?.LastUpdateDate);
     a.reset();
     b.reset();
+  });
+
+  it("never stamps a mutation before the wall clock (Ploomes stamps with its real clock)", async () => {
+    const later = Date.parse("2031-05-06T07:08:09Z");
+    const sim = await startTestSimulator({ seed: 2024, contacts: 20, products: 5, deals: 30, now: () => later });
+    try {
+      const firstId = sim.snapshot().deals[0]?.Id;
+      if (typeof firstId !== "number") throw new Error("the data set has no deals");
+      const stamp = sim.update("deals", firstId, { Amount: 10 }).LastUpdateDate;
+      expect(Date.parse(String(stamp))).toBeGreaterThanOrEqual(later);
+    } finally {
+      await sim.stop();
+    }
   });
 
   it("gives different data for a different seed", async () => {
