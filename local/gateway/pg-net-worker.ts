@@ -13,6 +13,8 @@ const BATCH_SIZE = 200;
 /** pg_net.ttl default: responses older than this are deleted. */
 const RESPONSE_TTL = "6 hours";
 const RECONNECT_DELAY_MS = 2_000;
+/** Expired responses are swept at most this often, not on every wake-up. */
+const TTL_SWEEP_INTERVAL_MS = 60_000;
 
 interface QueuedRequest {
   id: string;
@@ -90,6 +92,7 @@ export class PgNetWorker {
   private stopped = false;
   private poller: NodeJS.Timeout | null = null;
   private readonly inFlight = new Set<Promise<void>>();
+  private lastTtlSweep = 0;
 
   constructor(private readonly pool: Pool, private readonly connectionString: string, private readonly log: (line: string) => void) {}
 
@@ -170,7 +173,10 @@ export class PgNetWorker {
       const inFlight = this.complete(request).finally(() => this.inFlight.delete(inFlight));
       this.inFlight.add(inFlight);
     }
-    await this.pool.query(`delete from net._http_response where created < now() - interval '${RESPONSE_TTL}'`);
+    if (Date.now() - this.lastTtlSweep >= TTL_SWEEP_INTERVAL_MS) {
+      this.lastTtlSweep = Date.now();
+      await this.pool.query(`delete from net._http_response where created < now() - interval '${RESPONSE_TTL}'`);
+    }
     if (rows.length === BATCH_SIZE) this.again = true;
   }
 }

@@ -9,6 +9,7 @@ import { GATEWAY_URL, LOCAL_DIR } from "./paths.ts";
 
 export const SIMULATOR_PORT = 54340;
 export const SIMULATOR_URL = `http://127.0.0.1:${SIMULATOR_PORT}`;
+const SIMULATOR_HEALTH_URL = `${SIMULATOR_URL}/__sim/health`;
 const SIMULATOR_KEY_FILE = join(LOCAL_DIR, "simulator.env");
 /** Half the size of a Ploomes key, and generated per checkout: nothing key-like is committed. */
 const SIMULATOR_KEY_BYTES = 32;
@@ -47,13 +48,13 @@ function simulator(): BackgroundService {
       "--port", String(SIMULATOR_PORT), "--seed", String(DEMO_DATASET.seed), "--contacts", String(DEMO_DATASET.contacts),
       "--products", String(DEMO_DATASET.products), "--deals", String(DEMO_DATASET.deals), "--api-key", simulatorApiKey(),
     ],
-    healthUrl: `${SIMULATOR_URL}/__sim/health`,
+    healthUrl: SIMULATOR_HEALTH_URL,
     address: `127.0.0.1:${SIMULATOR_PORT}`,
   };
 }
 
 export const startDemoSimulator = (log: (line: string) => void) => startService(simulator(), log);
-export const simulatorStatus = (): Promise<ServiceStatus> => serviceStatus({ name: "simulator", healthUrl: `${SIMULATOR_URL}/__sim/health` });
+export const simulatorStatus = (): Promise<ServiceStatus> => serviceStatus({ name: "simulator", healthUrl: SIMULATOR_HEALTH_URL });
 
 /** Stops everything started in the background; true when something was running. */
 export async function stopServices(): Promise<boolean> {

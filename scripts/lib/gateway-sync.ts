@@ -13,16 +13,29 @@ export interface SyncCall {
   body: Record<string, unknown>;
 }
 
-export async function callFunction(body: Record<string, unknown>): Promise<SyncCall> {
+export interface CallOptions {
+  /** The secret sent as x-cron-secret: the stack's CRON_SECRET by default, none when null. */
+  secret?: string | null;
+  method?: "POST" | "GET";
+  headers?: Record<string, string>;
+}
+
+/** One call of the function through the gateway; a body given as a string is sent verbatim. */
+export async function callFunction(body: Record<string, unknown> | string, options: CallOptions = {}): Promise<SyncCall> {
+  const secret = options.secret === undefined ? requireStackKeys().CRON_SECRET : options.secret;
+  const method = options.method ?? "POST";
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  if (secret !== null) headers["x-cron-secret"] = secret;
   const response = await fetch(`${GATEWAY_URL}${FUNCTION_PATH}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-cron-secret": requireStackKeys().CRON_SECRET },
-    body: JSON.stringify(body),
+    method,
+    headers,
+    body: method === "GET" ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
   try {
     return { status: response.status, body: JSON.parse(text) as Record<string, unknown> };
   } catch {
+    // Not JSON (e.g. a proxy error page): keep it for the caller's message.
     return { status: response.status, body: { error: `non-JSON answer: ${text.slice(0, 300)}` } };
   }
 }

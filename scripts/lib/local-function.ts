@@ -1,9 +1,8 @@
 // Prepares the local function for a sync from the command line: Ploomes settings from the
 // environment (or .env) when PLOOMES_BASE_URL is set, otherwise the demo simulator; the result
 // is written to .local/functions.env, which the gateway hands to the Deno function.
-import { writeFileSync } from "node:fs";
 import { requireStackKeys } from "../../local/stack/keys.ts";
-import { FUNCTIONS_ENV_FILE } from "../../local/stack/paths.ts";
+import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { DEMO_DATASET, SIMULATOR_URL, simulatorApiKey, startDemoSimulator } from "../../local/stack/services.ts";
 import { functionVariables, loadDotEnv } from "./dotenv.ts";
 
@@ -23,7 +22,6 @@ export async function prepareLocalFunction(log: (line: string) => void): Promise
     variables.PLOOMES_API_KEY = simulatorApiKey();
     description = `the demo Ploomes simulator at ${SIMULATOR_URL} (${DEMO_DATASET.deals} deals, ${DEMO_DATASET.contacts} contacts; set PLOOMES_BASE_URL to use another API)`;
   }
-  const lines = Object.entries({ ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET }).map(([k, v]) => `${k}=${v}`);
-  writeFileSync(FUNCTIONS_ENV_FILE, `# Written by npm start / npm run sync; the gateway passes it to the function.\n${lines.join("\n")}\n`, { mode: 0o600 });
+  writeFunctionEnv({ ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET }, "Written by npm start / npm run sync; the gateway passes it to the function.");
   return { description };
 }

@@ -48,6 +48,7 @@ declare
   v_full_due boolean;
   v_warnings jsonb := '[]'::jsonb;
   v_requested text := p_requested_mode;
+  v_since timestamptz;
 begin
   if p_trigger is null or p_trigger not in ('cron', 'continue', 'manual', 'cli') then
     raise exception 'invalid trigger %', coalesce(p_trigger, 'null') using errcode = '22023', hint = 'use cron, continue, manual or cli';
@@ -104,24 +105,26 @@ begin
     select * into strict v_pass from ploomes_sync.passes p where p.id = v_state.current_pass_id;
   end if;
 
-  if coalesce(p_dry_run, false) then
-    -- A dry run reads what a new pass would read and writes nothing but its run row.
-    v_mode := case when p_requested_mode = 'auto' then (case when v_full_due then 'full' else 'incremental' end) else p_requested_mode end;
-    if v_mode = 'incremental' and v_state.cursor is null then v_mode := 'full'; end if;
-    update ploomes_sync.runs set mode = v_mode where id = v_run_id;
-    update ploomes_sync.state set lease_run_id = v_run_id, lease_expires_at = v_now + make_interval(secs => p_lease_seconds),
-                                  lease_heartbeat_at = v_now where singleton;
-    return jsonb_build_object('claimed', true, 'runId', v_run_id, 'passId', null, 'mode', v_mode, 'resumed', false,
-      'dryRun', true, 'position', null, 'productsAvailable', true,
-      'since', case when v_mode = 'incremental' then ploomes_sync.iso_utc(v_state.cursor - make_interval(secs => p_overlap_seconds)) end);
-  end if;
-
   -- Without a cursor there is nothing to be incremental from: the request means a full pass.
   if p_requested_mode in ('incremental', 'auto') and v_state.cursor is null then
     if p_requested_mode = 'incremental' then
       v_warnings := v_warnings || to_jsonb('incremental was requested but there is no cursor yet: the first pass is a full pass'::text);
     end if;
     v_requested := 'full';
+  end if;
+
+  -- The mode a new pass would have (a resumed pass keeps its own).
+  v_mode := case when v_requested = 'auto' then (case when v_full_due then 'full' else 'incremental' end) else v_requested end;
+  v_since := case when v_mode = 'incremental' then v_state.cursor - make_interval(secs => p_overlap_seconds) end;
+
+  if coalesce(p_dry_run, false) then
+    -- A dry run reads what a new pass would read and writes nothing but its run row.
+    update ploomes_sync.runs set mode = v_mode, warnings = v_warnings where id = v_run_id;
+    update ploomes_sync.state set lease_run_id = v_run_id, lease_expires_at = v_now + make_interval(secs => p_lease_seconds),
+                                  lease_heartbeat_at = v_now where singleton;
+    return jsonb_build_object('claimed', true, 'runId', v_run_id, 'passId', null, 'mode', v_mode, 'resumed', false,
+      'dryRun', true, 'position', null, 'productsAvailable', true,
+      'since', ploomes_sync.iso_utc(v_since));
   end if;
 
   if v_pass.id is not null and v_pass.status = 'in_progress' and v_requested in ('auto', v_pass.mode) then
@@ -132,9 +135,8 @@ begin
       -- its pending recomputes stay in dirty_customers, so nothing is lost.
       update ploomes_sync.passes set status = 'abandoned', finished_at = v_now where id = v_pass.id;
     end if;
-    v_mode := case when v_requested = 'auto' then (case when v_full_due then 'full' else 'incremental' end) else v_requested end;
     insert into ploomes_sync.passes (mode, started_at, since)
-    values (v_mode, v_now, case when v_mode = 'incremental' then v_state.cursor - make_interval(secs => p_overlap_seconds) end)
+    values (v_mode, v_now, v_since)
     returning * into v_pass;
   end if;
 

@@ -4,11 +4,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type pg from "pg";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../local/ploomes-simulator/index.ts";
+import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { FUNCTIONS_ENV_FILE, PROJECT_ROOT } from "../../local/stack/paths.ts";
 import { join } from "node:path";
+import { callFunction, FUNCTION_PATH, type CallOptions, type SyncCall } from "../../scripts/lib/gateway-sync.ts";
 import { GATEWAY_URL, stackKeys } from "./stack.ts";
 
-export const FUNCTION_URL = `${GATEWAY_URL}/functions/v1/sync-customer-sales`;
+export const FUNCTION_URL = `${GATEWAY_URL}${FUNCTION_PATH}`;
 
 /** Defaults that keep tests quick against the simulator; each test may override. */
 const TEST_ENV: Record<string, string> = {
@@ -27,8 +29,8 @@ export function configureFunction(sim: Simulator | null, overrides: Record<strin
     ...TEST_ENV,
     ...overrides,
   };
-  const lines = Object.entries(env).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
-  writeFileSync(FUNCTIONS_ENV_FILE, `${lines.join("\n")}\n`);
+  const set = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== null));
+  writeFunctionEnv(set, "Written by the tests (tests/support/sync-harness.ts).");
 }
 
 /** Puts back whatever .local/functions.env held before the tests. */
@@ -39,43 +41,11 @@ export function restoreFunctionEnv(): void {
   savedEnvFile = undefined;
 }
 
-export interface Invocation {
-  status: number;
-  body: Record<string, unknown>;
-}
+export type Invocation = SyncCall;
 
-export async function invokeSync(
-  body: Record<string, unknown> | string = { trigger: "manual" },
-  options: { secret?: string | null; method?: "POST" | "GET"; headers?: Record<string, string> } = {},
-): Promise<Invocation> {
-  const secret = options.secret === undefined ? stackKeys().CRON_SECRET : options.secret;
-  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
-  if (secret !== null) headers["x-cron-secret"] = secret;
-  const method = options.method ?? "POST";
-  const response = await fetch(FUNCTION_URL, {
-    method,
-    headers,
-    body: method === "GET" ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await response.text();
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    parsed = { raw: text }; // non-JSON answers are kept verbatim for the assertion message
-  }
-  return { status: response.status, body: parsed };
-}
-
-/** Runs invocations until the pass completes (partial runs resume), at most `maxRuns`. */
-export async function syncUntilDone(body: Record<string, unknown>, maxRuns: number): Promise<Invocation[]> {
-  const runs: Invocation[] = [];
-  for (let i = 0; i < maxRuns; i += 1) {
-    const run = await invokeSync(i === 0 ? body : { trigger: "continue" });
-    runs.push(run);
-    if (run.status !== 200 || run.body.status !== "partial") return runs;
-  }
-  throw new Error(`the pass did not complete within ${maxRuns} invocations`);
+/** Calls the function through the gateway (the same path pg_net takes); see scripts/lib/gateway-sync.ts. */
+export function invokeSync(body: Record<string, unknown> | string = { trigger: "manual" }, options: CallOptions = {}): Promise<Invocation> {
+  return callFunction(body, options);
 }
 
 /** Empties the sync's state and customer_sales, as on a freshly migrated project (the same SQL the pgTAP files use). */
