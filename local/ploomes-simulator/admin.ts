@@ -1,6 +1,7 @@
 // The admin API under `/__sim/` — a path the real API never uses. It lets tests and demos read
 // the raw data (to compute expected results on their own), change it between pages, schedule
-// faults, read the request log, flip behaviour settings and reset everything. Answers are plain
+// faults and release held requests, serve raw (malformed) values through row overrides, read the
+// request log, flip behaviour settings and reset everything. Answers are plain
 // JSON, not the OData envelope; no User-Key, no rate limit, not logged.
 
 import type { IncomingMessage } from "node:http";
@@ -8,6 +9,7 @@ import { ENTITY_KINDS, type EntityKind } from "./data/store.ts";
 import { isPlainObject } from "./data/validate.ts";
 import { AdminError } from "./errors.ts";
 import { type Answer, json, parseJsonBody, readBody } from "./http-util.ts";
+import { parseOverrideKind } from "./overrides.ts";
 import { type SimState, updateEntity } from "./state.ts";
 
 const ENDPOINTS = [
@@ -16,7 +18,11 @@ const ENDPOINTS = [
   "GET    /__sim/{deals|contacts|products}/:id",
   "PATCH  /__sim/{deals|contacts|products}/:id   update (body: fields, deals may replace Products); ?bumpLastUpdateDate=false keeps LastUpdateDate",
   "DELETE /__sim/{deals|contacts|products}/:id   delete; deals show up in snapshot.deleted and /Deals/GetDeletedDeals",
-  "GET|POST|DELETE /__sim/faults         list | schedule {kind,count,status?,latencyMs?,retryAfterSeconds?,match?} | clear",
+  "GET|POST|DELETE /__sim/faults         list | schedule {kind,count,status?,latencyMs?,retryAfterSeconds?,location?,ids?,match?} | clear",
+  "GET    /__sim/faults/held              {held: n}: requests waiting in a hold fault",
+  "POST   /__sim/faults/release           let every held request go on → {released: n}",
+  "GET|DELETE /__sim/overrides           raw row overrides [{kind, id, fields}] | clear all",
+  "PUT|DELETE /__sim/overrides/{deals|contacts|products}/:id   serve these raw fields on that row ({\"$remove\": true} deletes a key) | drop it",
   "GET|DELETE /__sim/requests            request log | clear it",
   "GET|PATCH /__sim/settings             behaviour settings",
   "GET|POST /__sim/keys                  User-Keys | add {key, account}",
@@ -27,7 +33,7 @@ const ENDPOINTS = [
 export async function handleAdmin(state: SimState, req: IncomingMessage, route: string, query: URLSearchParams): Promise<Answer> {
   const method = req.method ?? "GET";
   try {
-    const body = method === "POST" || method === "PATCH" ? parseJsonBody(await readBody(req)) : undefined;
+    const body = method === "POST" || method === "PATCH" || method === "PUT" ? parseJsonBody(await readBody(req)) : undefined;
     return dispatch(state, method, route, query, body);
   } catch (error) {
     if (error instanceof AdminError) return json(error.status, { error: error.message, problems: error.problems });
@@ -37,6 +43,13 @@ export async function handleAdmin(state: SimState, req: IncomingMessage, route: 
 
 function dispatch(state: SimState, method: string, route: string, query: URLSearchParams, body: unknown): Answer {
   const [, first = "", second, ...rest] = route.split("/");
+  if (first === "overrides") return overrideRoute(state, method, route.split("/").slice(2), body) ?? routeNotFound(method, route);
+  switch (`${method} ${route}`) {
+    case "GET /faults/held":
+      return json(200, { held: state.held.count() });
+    case "POST /faults/release":
+      return json(200, { released: state.held.releaseAll() });
+  }
   if (rest.length > 0) return routeNotFound(method, route);
   const endpoint = `${method} ${first}${second === undefined ? "" : "/:id"}`;
   switch (endpoint) {
@@ -80,8 +93,7 @@ function entityRoute(
   state: SimState, method: string, kind: EntityKind, idText: string | undefined, query: URLSearchParams, body: unknown,
 ): Answer | undefined {
   if (idText === undefined) return method === "POST" ? json(201, state.store.insert(kind, body)) : undefined;
-  if (!/^\d+$/.test(idText)) throw new AdminError(400, `'${idText}' is not a numeric Id`);
-  const id = Number(idText);
+  const id = numericId(idText);
   switch (method) {
     case "GET":
       return json(200, state.store.get(kind, id));
@@ -94,6 +106,30 @@ function entityRoute(
     default:
       return undefined;
   }
+}
+
+function numericId(text: string): number {
+  if (!/^\d+$/.test(text)) throw new AdminError(400, `'${text}' is not a numeric Id`);
+  return Number(text);
+}
+
+/** `/overrides` (segments []) and `/overrides/{kind}/:id`. */
+function overrideRoute(state: SimState, method: string, segments: readonly string[], body: unknown): Answer | undefined {
+  if (segments.length === 0) {
+    if (method === "GET") return json(200, state.overrides.list());
+    if (method !== "DELETE") return undefined;
+    state.overrides.clear();
+    return json(200, { cleared: true });
+  }
+  const [kindText, idText] = segments;
+  if (segments.length !== 2 || kindText === undefined || idText === undefined) return undefined;
+  if (method !== "PUT" && method !== "DELETE") return undefined;
+  const kind = parseOverrideKind(kindText);
+  const id = numericId(idText);
+  if (method === "PUT") return json(200, state.overrides.set(kind, id, body));
+  const removed = state.overrides.remove(kind, id);
+  if (removed === undefined) throw new AdminError(404, `no override for ${kind} ${id}`);
+  return json(200, removed);
 }
 
 /**

@@ -1,26 +1,32 @@
 // The Ploomes-shaped API: maps a path to an entity set, runs the OData query on it and wraps
 // the page in the envelope `{"@odata.context", "value", "@odata.nextLink"?}`. Paging follows the
-// settings: at most pageSize rows, and what happens when $top is larger or missing.
+// settings: at most pageSize rows, and what happens when $top is larger or missing. Served rows
+// of deals, contacts and products get their raw overrides (overrides.ts) after shaping; page
+// faults (emptyPage, nextLink, prependRows) arrive as a PageTamper and change the served page only.
 
-import { ENTITY_TYPES, type Row, type TypeName } from "./data/model.ts";
-import type { Store } from "./data/store.ts";
+import { lowerBoundById } from "./data/collection.ts";
+import { ENTITY_TYPES, idOf, type Row, type TypeName } from "./data/model.ts";
+import type { EntityKind, Store } from "./data/store.ts";
 import { badRequest } from "./errors.ts";
 import { type Answer, json } from "./http-util.ts";
 import { bindQuery } from "./odata/bind.ts";
 import { planQuery, runPlan, shapeRow } from "./odata/execute.ts";
 import { parseQueryOptions } from "./odata/query-options.ts";
+import { applyOverride } from "./overrides.ts";
 import type { SimState } from "./state.ts";
 
 interface EntitySet {
   readonly type: TypeName;
+  /** The admin kind whose row overrides apply to this set's rows; lookups and tombstones have none. */
+  readonly kind?: EntityKind;
   /** Rows sorted by Id. */
   rows(store: Store, account: { readonly id: number; readonly name: string }): readonly Row[];
 }
 
 const ENTITY_SETS: Readonly<Record<string, EntitySet>> = {
-  Deals: { type: "Deal", rows: (s) => s.deals.all() },
-  Contacts: { type: "Contact", rows: (s) => s.contacts.all() },
-  Products: { type: "Product", rows: (s) => s.products.all() },
+  Deals: { type: "Deal", kind: "deals", rows: (s) => s.deals.all() },
+  Contacts: { type: "Contact", kind: "contacts", rows: (s) => s.contacts.all() },
+  Products: { type: "Product", kind: "products", rows: (s) => s.products.all() },
   "Deals@Status": { type: "DealStatus", rows: (s) => s.statuses.all() },
   "Deals@Stages": { type: "Stage", rows: (s) => s.stages.all() },
   "Deals@Pipelines": { type: "Pipeline", rows: (s) => s.pipelines.all() },
@@ -42,11 +48,33 @@ export interface ApiRequest {
   readonly account: string;
 }
 
-export function answerApi(state: SimState, request: ApiRequest): Answer {
+/**
+ * What a page fault changes in a 200 answer (faults.ts; the default changes nothing). Errors
+ * (400, 403, 404) are never tampered with.
+ */
+export interface PageTamper {
+  /**
+   * prependRows: rows of the same set, by Id, shaped like the page and put before it — a server
+   * that repeats rows across pages. They are extra: $top, $skip and the nextLink ignore them.
+   */
+  readonly extraLeadingIds?: readonly number[];
+  /** emptyPage: `value: []` and no nextLink, the rest of the envelope as usual. */
+  readonly emptyValue?: boolean;
+  /** nextLink: `@odata.nextLink` set to this, added or replacing the real one. */
+  readonly nextLink?: string;
+}
+
+export interface ApiAnswer {
+  readonly answer: Answer;
+  /** For the request log, e.g. prepended Ids that do not exist. */
+  readonly note?: string;
+}
+
+export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamper = {}): ApiAnswer {
   const match = PATH_PATTERN.exec(request.path);
   const setName = match?.[1];
   const set = setName === undefined ? undefined : ENTITY_SETS[setName];
-  if (!match || setName === undefined || !set) return notFound(request.path);
+  if (!match || setName === undefined || !set) return { answer: notFound(request.path) };
 
   const settings = state.settings.get();
   const store = state.store;
@@ -55,11 +83,12 @@ export function answerApi(state: SimState, request: ApiRequest): Answer {
   const query = bindQuery(type, options);
   const plan = planQuery(query, store);
 
-  let rows = set.rows(store, { id: state.keys.accountId(request.account), name: request.account });
+  const allRows = set.rows(store, { id: state.keys.accountId(request.account), name: request.account });
+  let rows = allRows;
   const key = match[2];
   if (key !== undefined) {
     const row = rows.find((r) => r.Id === Number(key));
-    if (!row) return notFound(request.path);
+    if (!row) return { answer: notFound(request.path) };
     rows = [row];
   }
 
@@ -83,15 +112,38 @@ export function answerApi(state: SimState, request: ApiRequest): Answer {
 
   const body: Record<string, unknown> = { "@odata.context": `${settings.contextBaseUrl ?? request.baseUrl}/$metadata#${setName}` };
   if (withCount) body["@odata.count"] = window.total;
-  body.value = window.rows.map((row) => shapeRow(plan, row, store));
+  // Overrides change what is served, never which rows or in what order: the window above was
+  // chosen on the stored values.
+  const serve = (row: Row) => {
+    const shaped = shapeRow(plan, row, store);
+    return set.kind === undefined ? shaped : applyOverride(shaped, state.overrides.get(set.kind, idOf(row)));
+  };
+  const leading = leadingRows(allRows, tamper.extraLeadingIds ?? [], setName);
+  body.value = tamper.emptyValue ? [] : [...leading.rows, ...window.rows].map(serve);
   const remainingTop = query.top === null ? null : query.top - window.rows.length;
-  if (mayLink && window.more && (remainingTop === null || remainingTop > 0)) {
+  if (!tamper.emptyValue && mayLink && window.more && (remainingTop === null || remainingTop > 0)) {
     const next = new URLSearchParams(request.params);
     next.set("$skip", String((query.skip ?? 0) + window.rows.length));
     if (remainingTop !== null) next.set("$top", String(remainingTop));
     body["@odata.nextLink"] = `${request.baseUrl}${encodeURI(request.path)}?${next.toString()}`;
   }
-  return json(200, body);
+  if (tamper.nextLink !== undefined) body["@odata.nextLink"] = tamper.nextLink;
+  return { answer: json(200, body), ...(leading.note === undefined ? {} : { note: leading.note }) };
+}
+
+/**
+ * The rows a prependRows fault names, in its order (repeats kept). Ids the set does not have are
+ * skipped and named in the log note, so a mistyped Id shows up instead of silently testing nothing.
+ */
+function leadingRows(rows: readonly Row[], ids: readonly number[], setName: string): { rows: Row[]; note?: string } {
+  const found: Row[] = [];
+  const missing: number[] = [];
+  for (const id of ids) {
+    const row = rows[lowerBoundById(rows, id)];
+    if (row !== undefined && idOf(row) === id) found.push(row);
+    else missing.push(id);
+  }
+  return missing.length === 0 ? { rows: found } : { rows: found, note: `prependRows: no ${setName} row with Id ${missing.join(", ")} (skipped)` };
 }
 
 function notFound(path: string): Answer {

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { EntityKind, RawEntity, Snapshot } from "./data/store.ts";
 import type { Fault, FaultSpec } from "./faults.ts";
 import type { KeySpec } from "./keys.ts";
+import type { OverrideFields, RowOverride } from "./overrides.ts";
 import type { RequestLogEntry } from "./request-log.ts";
 import { createHandler } from "./server.ts";
 import type { Settings } from "./settings.ts";
@@ -15,6 +16,7 @@ import { SimState, type StateOptions, updateEntity } from "./state.ts";
 export type { EntityKind, RawEntity, Snapshot } from "./data/store.ts";
 export type { Fault, FaultSpec } from "./faults.ts";
 export type { KeySpec } from "./keys.ts";
+export type { JsonValue, OverrideFields, RowOverride } from "./overrides.ts";
 export type { RequestLogEntry } from "./request-log.ts";
 export type { Settings } from "./settings.ts";
 
@@ -39,7 +41,7 @@ export interface Simulator {
   /** Milliseconds the last data generation took. */
   readonly generationMs: number;
   stop(): Promise<void>;
-  /** Back to the seeded state: data, settings, faults, request log, rate windows, keys. */
+  /** Back to the seeded state: data, settings, faults, overrides, request log, rate windows, keys; releases held requests. */
   reset(): void;
   snapshot(): Snapshot;
   get(kind: EntityKind, id: number): RawEntity;
@@ -52,6 +54,18 @@ export interface Simulator {
   addFault(spec: FaultSpec): Fault;
   faults(): Fault[];
   clearFaults(): void;
+  /** Lets every request held by a `hold` fault go on; returns how many there were. */
+  releaseHeld(): number;
+  /** Requests currently held by `hold` faults. */
+  heldCount(): number;
+  /**
+   * Serves `fields` (raw JSON, not validated) on that row wherever the API serves it, replacing its
+   * override; `{"$remove": true}` deletes a key. Filtering, ordering and paging keep the stored values.
+   */
+  overrideRow(kind: EntityKind, id: number, fields: OverrideFields): RowOverride;
+  /** Removes that row's override; false when it had none. */
+  clearOverride(kind: EntityKind, id: number): boolean;
+  overrides(): RowOverride[];
   requests(): RequestLogEntry[];
   clearRequests(): void;
   addKey(spec: KeySpec): void;
@@ -101,6 +115,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     addFault: (spec) => state.faults.add(spec),
     faults: () => state.faults.pending(),
     clearFaults: () => state.faults.clear(),
+    releaseHeld: () => state.held.releaseAll(),
+    heldCount: () => state.held.count(),
+    overrideRow: (kind, id, fields) => state.overrides.set(kind, id, fields),
+    clearOverride: (kind, id) => state.overrides.remove(kind, id) !== undefined,
+    overrides: () => state.overrides.list(),
     requests: () => state.log.list(),
     clearRequests: () => state.log.clear(),
     addKey: (spec) => state.keys.add(spec),

@@ -1,15 +1,17 @@
 // The HTTP front: every request goes to the admin API (`/__sim/…`) or to the Ploomes-shaped API.
-// For the API it applies, in order: scheduled faults and latency, the User-Key check, the
-// per-account rate limit, then the query; and it logs the outcome. Admin calls skip all of that
+// For the API it applies, in order: a scheduled fault (a hold first of all), latency, answers that
+// replace the API's, the User-Key check, the per-account rate limit, then the query (with page
+// faults and row overrides); and it logs the outcome. Admin calls skip all of that
 // (no key, no rate limit, not logged) so tests can inspect and steer without side effects.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { handleAdmin } from "./admin.ts";
-import { answerApi } from "./api.ts";
+import { answerApi, type PageTamper } from "./api.ts";
 import { FORBIDDEN_MESSAGE, ODataError } from "./errors.ts";
-import { type Fault, faultResponse } from "./faults.ts";
+import { faultResponse, pageTamperOf, replacesAnswer } from "./fault-answers.ts";
+import type { Fault } from "./faults.ts";
 import { type Answer, errorAnswer, json, writeAnswer } from "./http-util.ts";
-import type { RequestLogEntry } from "./request-log.ts";
+import type { HoldOutcome } from "./hold.ts";
 import type { SimState } from "./state.ts";
 
 export interface ServerEnv {
@@ -78,12 +80,24 @@ async function handleApi(
   const key = userKeyOf(req);
   const account = state.keys.accountOf(key) ?? null;
   const fault = state.faults.take(target.path, target.rawUrl, safeDecode(target.rawUrl.replace(/\+/g, " ")) ?? target.rawUrl);
-  const log = (status: number, extra: Pick<RequestLogEntry, "note"> = {}) =>
+  const notes: string[] = [];
+  const log = (status: number, note?: string) => {
+    if (note !== undefined) notes.push(note);
     state.log.add({
       method, url: target.rawUrl, status, at: new Date(arrived).toISOString(), account,
-      ...(fault ? { fault: fault.kind } : {}), ...extra,
+      ...(fault ? { fault: fault.kind } : {}), ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
     });
+  };
 
+  if (fault?.kind === "hold") {
+    // Before anything else, so whatever the test changes meanwhile shows in the answer.
+    const outcome = await holdRequest(state, fault, res);
+    if (outcome === "clientGone") {
+      log(0, "held; the connection closed (client gone or simulator stopped) before the release");
+      return;
+    }
+    notes.push(outcome === "released" ? "held until released" : `held until the ${fault.latencyMs} ms bound`);
+  }
   const settings = state.settings.get();
   if (settings.latencyMs > 0) await env.sleep(settings.latencyMs);
   if (fault?.kind === "latency") await env.sleep(fault.latencyMs);
@@ -93,7 +107,7 @@ async function handleApi(
     req.socket.destroy();
     return;
   }
-  if (fault && (fault.kind === "status" || fault.kind === "retryAfter429" || fault.kind === "html403")) {
+  if (fault && replacesAnswer(fault)) {
     const answer = faultResponse(fault);
     writeAnswer(res, answer);
     log(answer.status);
@@ -101,17 +115,31 @@ async function handleApi(
   }
 
   const baseUrl = req.headers.host ? `http://${req.headers.host}` : env.fallbackBaseUrl();
-  const { answer, note } = answerRequest(state, { ...target, baseUrl }, { arrived, method, key, account });
+  const { answer, note } = answerRequest(state, { ...target, baseUrl }, { arrived, method, key, account }, pageTamperOf(fault));
   const sent = fault?.kind === "truncated" ? truncate(answer, fault) : answer;
   writeAnswer(res, sent);
-  log(sent.status, note === undefined ? {} : { note });
+  log(sent.status, note);
+}
+
+/** Parks the request until released or its bound; a client that hangs up ends the hold. */
+async function holdRequest(state: SimState, fault: Fault, res: ServerResponse): Promise<HoldOutcome> {
+  const clientGone = new AbortController();
+  // Nothing has been written yet, so a "close" now means the connection went away.
+  const onClose = () => clientGone.abort();
+  res.once("close", onClose);
+  try {
+    return await state.held.hold(fault.latencyMs, clientGone.signal);
+  } finally {
+    res.off("close", onClose);
+  }
 }
 
 function answerRequest(
   state: SimState,
   target: { url: URL; path: string; baseUrl: string },
   request: { arrived: number; method: string; key: string | undefined; account: string | null },
-): { answer: Answer; note?: string } {
+  tamper: PageTamper,
+): { answer: Answer; note?: string | undefined } {
   const settings = state.settings.get();
   if (request.account === null) {
     return {
@@ -135,7 +163,7 @@ function answerRequest(
   }
   try {
     const { path, url, baseUrl } = target;
-    return { answer: answerApi(state, { path, params: url.searchParams, baseUrl, account: request.account }) };
+    return answerApi(state, { path, params: url.searchParams, baseUrl, account: request.account }, tamper);
   } catch (error) {
     if (!(error instanceof ODataError)) throw error;
     const answer = error.status === 403

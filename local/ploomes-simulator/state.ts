@@ -1,11 +1,14 @@
-// Everything the simulator holds between requests — data, settings, faults, request log, rate
-// windows and keys — plus the resolved start options, and the reset that puts it all back to
-// the seeded state. The HTTP handlers and the in-process API both act on this one object.
+// Everything the simulator holds between requests — data, settings, faults, held requests, row
+// overrides, request log, rate windows and keys — plus the resolved start options, and the reset
+// that puts it all back to the seeded state. The HTTP handlers and the in-process API both act on
+// this one object.
 
 import { generateDataset } from "./data/generator.ts";
 import { type EntityKind, Store } from "./data/store.ts";
 import { FaultSchedule } from "./faults.ts";
+import { HoldGate } from "./hold.ts";
 import { DEFAULT_ACCOUNT, deriveApiKey, KeyRegistry, type KeySpec } from "./keys.ts";
+import { RowOverrides } from "./overrides.ts";
 import { SlidingWindowLimiter } from "./rate-limit.ts";
 import { RequestLog } from "./request-log.ts";
 import { DEFAULT_SETTINGS, parseSettingsPatch, type Settings, SettingsHolder } from "./settings.ts";
@@ -76,6 +79,10 @@ export class SimState {
   readonly account: string;
   readonly settings: SettingsHolder;
   readonly faults = new FaultSchedule();
+  /** Requests parked by `hold` faults. */
+  readonly held = new HoldGate();
+  /** Raw values served in place of the stored ones (test devices, never validated). */
+  readonly overrides = new RowOverrides();
   readonly limiter = new SlidingWindowLimiter();
   readonly log: RequestLog;
   readonly keys: KeyRegistry;
@@ -108,11 +115,16 @@ export class SimState {
     return store;
   }
 
-  /** Back to the seeded state: data, settings, faults, request log, rate windows and keys. */
+  /**
+   * Back to the seeded state: data, settings, faults, overrides, request log, rate windows and
+   * keys. Held requests are let go; they go on against the reset state.
+   */
   reset(): void {
     this.store = this.generate();
     this.settings.reset();
     this.faults.clear();
+    this.overrides.clear();
+    this.held.releaseAll();
     this.log.clear();
     this.limiter.reset();
     this.keys.reset();

@@ -174,3 +174,15 @@ export async function followNextLinks(sim: Simulator, first: Page, maxPages = 10
   }
   return { rows, pages };
 }
+
+const POLL_INTERVAL_MS = 5;
+const DEFAULT_WAIT_MS = 5000;
+
+/** Polls until `condition` holds: waiting for a state the test can observe, never for a guessed time. */
+export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}

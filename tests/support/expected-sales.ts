@@ -49,10 +49,11 @@ export function centsText(c: number): string {
   return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
 }
 
-function digits(value: unknown): string | null {
+/** A CNPJ (12 letters or digits + 2 check digits) or a CPF (11 digits) after removing punctuation; else null. */
+function documentOf(value: unknown): string | null {
   if (typeof value !== "string") return null;
-  const d = value.replace(/\D/g, "");
-  return d === "" ? null : d;
+  const doc = value.replace(/[\s./-]/g, "").toUpperCase();
+  return /^[0-9A-Z]{12}[0-9]{2}$/.test(doc) || /^[0-9]{11}$/.test(doc) ? doc : null;
 }
 
 export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedCustomer> {
@@ -84,7 +85,8 @@ export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedC
         revenueCents += cents(line.Total, "line Total");
         if (line.ProductId !== null) products.add(num(line.ProductId, "ProductId"));
         const product = line.ProductId === null ? undefined : catalog.get(num(line.ProductId, "ProductId"));
-        if (product && product.UnitPrice !== null) {
+        // A line without a unit price counts by its Total but cannot show custom pricing.
+        if (product && product.UnitPrice !== null && line.UnitPrice !== null && line.UnitPrice !== undefined) {
           // effective − catalog, in millionths: UnitPrice × (1 − Discount/100) − catalog UnitPrice.
           const discountBasisPoints = cents(line.Discount ?? 0, "Discount");
           const effective = cents(line.UnitPrice, "UnitPrice") * (10_000 - discountBasisPoints);
@@ -96,7 +98,9 @@ export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedC
       purchaseTimes.push(Date.parse(when));
     }
     const type = contact?.TypeId;
-    const document = type === 1 ? digits(contact?.CNPJ) : type === 2 ? digits(contact?.CPF) : digits(contact?.CNPJ) ?? digits(contact?.CPF);
+    // The document field by type; an untyped contact uses CNPJ when present (not null), else CPF.
+    const rawDocument = type === 1 ? contact?.CNPJ : type === 2 ? contact?.CPF : contact?.CNPJ ?? contact?.CPF;
+    const document = documentOf(rawDocument);
     const sortedProducts = [...products].sort((a, b) => a - b);
     const name = (contact?.Name as string | null | undefined) ?? (deals.find((d) => typeof d.ContactName === "string")?.ContactName as string | undefined);
     result.set(customerId, {

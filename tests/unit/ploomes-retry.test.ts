@@ -92,16 +92,25 @@ describe("nextRetry", () => {
     expect(nextRetry(input({ status: null }))).toEqual({ retry: true, delayMs: 500, source: "backoff" });
   });
 
-  it("Retry-After wins over backoff and is capped at 60 s", () => {
+  it("Retry-After wins over backoff and is waited in full, never cut short", () => {
     expect(nextRetry(input({ status: 429, retryAfterHeader: "3" }))).toEqual({
       retry: true,
       delayMs: 3_000,
       source: "retry-after",
     });
-    expect(nextRetry(input({ status: 429, retryAfterHeader: "3600" }))).toEqual({
+    // 61 s: longer than the old 60 s cap, which made the retry earn another 429.
+    expect(nextRetry(input({ status: 429, retryAfterHeader: "61", deadlineMs: NOW + 120_000 }))).toEqual({
       retry: true,
-      delayMs: 60_000,
+      delayMs: 61_000,
       source: "retry-after",
+    });
+  });
+
+  it("a Retry-After above 120 s ends the invocation instead of being shortened", () => {
+    expect(nextRetry(input({ status: 429, retryAfterHeader: "3600", deadlineMs: NOW + 10_000_000 }))).toEqual({
+      retry: false,
+      reason: "deadline",
+      delayMs: 3_600_000,
     });
   });
 

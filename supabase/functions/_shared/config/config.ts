@@ -41,6 +41,14 @@ export const NUMBER_RULES = {
     unit: "as a fraction",
     why: "0.01 means a pass fails when more than 1 % of its deals are invalid",
   },
+  SYNC_MAX_DELETE_RATIO: {
+    integer: false,
+    defaultValue: 0.1,
+    min: 0,
+    max: 1,
+    unit: "as a fraction",
+    why: "0.1 means a full pass that would delete more than 10 % of the mirrored deals stops and asks for confirmation",
+  },
   SYNC_OVERLAP_SECONDS: {
     integer: true,
     defaultValue: 300,
@@ -78,6 +86,7 @@ export interface Config {
     readonly timeBudgetMs: number;
     readonly fullEveryHours: number;
     readonly maxRejectRatio: number;
+    readonly maxDeleteRatio: number;
     readonly overlapSeconds: number;
   };
 }
@@ -148,6 +157,7 @@ function buildSchema(rename: Rename) {
     PLOOMES_REQUEST_TIMEOUT_MS: number("PLOOMES_REQUEST_TIMEOUT_MS"),
     SYNC_FULL_EVERY_HOURS: number("SYNC_FULL_EVERY_HOURS"),
     SYNC_MAX_REJECT_RATIO: number("SYNC_MAX_REJECT_RATIO"),
+    SYNC_MAX_DELETE_RATIO: number("SYNC_MAX_DELETE_RATIO"),
     SYNC_OVERLAP_SECONDS: number("SYNC_OVERLAP_SECONDS"),
     PLOOMES_PAGE_SIZE: number("PLOOMES_PAGE_SIZE"),
   });
@@ -260,6 +270,7 @@ export function parseConfig(env: Env): ConfigResult {
         timeBudgetMs: data.SYNC_TIME_BUDGET_MS,
         fullEveryHours: data.SYNC_FULL_EVERY_HOURS,
         maxRejectRatio: data.SYNC_MAX_REJECT_RATIO,
+        maxDeleteRatio: data.SYNC_MAX_DELETE_RATIO,
         overlapSeconds: data.SYNC_OVERLAP_SECONDS,
       },
     },

@@ -16,6 +16,7 @@ export const VARIABLE_NAMES = [
   "PLOOMES_REQUEST_TIMEOUT_MS",
   "SYNC_FULL_EVERY_HOURS",
   "SYNC_MAX_REJECT_RATIO",
+  "SYNC_MAX_DELETE_RATIO",
   "SYNC_OVERLAP_SECONDS",
   "PLOOMES_PAGE_SIZE",
 ] as const;
@@ -98,6 +99,11 @@ export const VARIABLES: Readonly<Record<VariableName, VariableSpec>> = {
     name: "SYNC_MAX_REJECT_RATIO",
     secret: false,
     aliases: ["SYNC_REJECT_RATIO", "SYNC_MAX_REJECTS_RATIO", "SYNC_MAX_REJECT_RATE"],
+  },
+  SYNC_MAX_DELETE_RATIO: {
+    name: "SYNC_MAX_DELETE_RATIO",
+    secret: false,
+    aliases: ["SYNC_DELETE_RATIO", "SYNC_MAX_DELETES_RATIO", "SYNC_MAX_DELETE_RATE"],
   },
   SYNC_OVERLAP_SECONDS: {
     name: "SYNC_OVERLAP_SECONDS",

@@ -96,7 +96,7 @@ export interface ClaimOptions {
   leaseSeconds: number;
   fullEveryHours: number;
   overlapSeconds: number;
-  /** Which Ploomes API this is (its base URL): a change forces a full pass. */
+  /** Which Ploomes data this is (base URL + key fingerprint, see sync/source.ts): a change forces a full pass. */
   source: string;
 }
 
@@ -129,8 +129,13 @@ function toSqlDeal(row: DealRow) {
 
 export interface SyncDb {
   claim(options: ClaimOptions): Promise<Claim>;
-  ingestPage(runId: number, rows: readonly DealRow[], position: unknown, rejects: readonly DealReject[], stats: ClientStats, leaseSeconds: number): Promise<IngestResult>;
-  finishPass(runId: number, stats: ClientStats, maxRejectRatio: number): Promise<RunSummary>;
+  ingestPage(
+    runId: number, rows: readonly DealRow[], position: unknown, rejects: readonly DealReject[],
+    warnings: readonly string[], stats: ClientStats, leaseSeconds: number,
+  ): Promise<IngestResult>;
+  /** Extends the lease while the run waits; a DatabaseError with leaseLost when it was taken over. */
+  heartbeat(runId: number, leaseSeconds: number, stats: ClientStats): Promise<void>;
+  finishPass(runId: number, stats: ClientStats, maxRejectRatio: number, maxDeleteRatio: number): Promise<RunSummary>;
   endPartial(runId: number, stats: ClientStats): Promise<RunSummary>;
   failRun(runId: number, error: string, hint: string | null, httpStatus: number, stats: ClientStats): Promise<RunSummary>;
   disableProducts(runId: number, warning: string): Promise<void>;
@@ -156,13 +161,18 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
         p_trigger: o.trigger, p_requested_mode: o.mode, p_dry_run: o.dryRun, p_lease_seconds: o.leaseSeconds,
         p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds, p_source: o.source,
       }, claimSchema),
-    ingestPage: (runId, rows, position, rejects, stats, leaseSeconds) =>
+    ingestPage: (runId, rows, position, rejects, warnings, stats, leaseSeconds) =>
       call("sync_ingest_page", {
         p_run_id: runId, p_deals: rows.map(toSqlDeal), p_position: position, p_rejects: rejects,
-        p_client: statsArg(stats), p_lease_seconds: leaseSeconds,
+        p_warnings: warnings, p_client: statsArg(stats), p_lease_seconds: leaseSeconds,
       }, ingestSchema),
-    finishPass: (runId, stats, maxRejectRatio) =>
-      call("sync_finish_pass", { p_run_id: runId, p_client: statsArg(stats), p_max_reject_ratio: maxRejectRatio }, runSummarySchema),
+    heartbeat: async (runId, leaseSeconds, stats) => {
+      await call("sync_heartbeat", { p_run_id: runId, p_lease_seconds: leaseSeconds, p_client: statsArg(stats) }, z.unknown());
+    },
+    finishPass: (runId, stats, maxRejectRatio, maxDeleteRatio) =>
+      call("sync_finish_pass", {
+        p_run_id: runId, p_client: statsArg(stats), p_max_reject_ratio: maxRejectRatio, p_max_delete_ratio: maxDeleteRatio,
+      }, runSummarySchema),
     endPartial: (runId, stats) => call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
     failRun: (runId, error, hint, httpStatus, stats) =>
       call("sync_fail_run", { p_run_id: runId, p_error: error, p_hint: hint, p_http_status: httpStatus, p_client: statsArg(stats) }, runSummarySchema),

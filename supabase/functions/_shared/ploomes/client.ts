@@ -4,7 +4,8 @@
 // to retry (429/408/5xx, network, timeout, truncated body) after Retry-After or backoff, or a
 // failure to report at once with a hint (400/401/403/404, wrong envelope). Waits never run past
 // the caller's deadline: that ends in BudgetExceededError, which the runner treats as "resume".
-// The User-Key travels only in its header and is scrubbed from anything we report.
+// The User-Key travels only in its header, only to PLOOMES_BASE_URL's origin (redirects are not
+// followed: they become an error with a hint), and is scrubbed from anything we report.
 
 import {
   BudgetExceededError,
@@ -80,15 +81,18 @@ export interface ClientStats {
 }
 
 export interface PloomesClient {
+  /** The origin of PLOOMES_BASE_URL (`https://host[:port]`): the only place the key is sent. */
+  readonly origin: string;
   /** GET `<baseUrl><pathAndQuery>`; pathAndQuery starts with `/`, e.g. `/Deals?$top=300`. */
   getPage(pathAndQuery: string, options: RequestOptions): Promise<PageResponse>;
-  /** GET an absolute URL verbatim (an `@odata.nextLink`, possibly on a shard host). */
+  /** GET an absolute URL verbatim (an `@odata.nextLink`); refused unless it is on `origin`. */
   getAbsolute(url: string, options: RequestOptions): Promise<PageResponse>;
   stats(): ClientStats;
 }
 
 export function createPloomesClient(options: PloomesClientOptions): PloomesClient {
   const baseUrl = requireHttpUrl(options.baseUrl, "baseUrl").replace(/\/+$/, "");
+  const origin = new URL(baseUrl).origin;
   const apiKey = options.apiKey;
   if (apiKey.trim() === "") throw new TypeError("Ploomes client: apiKey is empty (set PLOOMES_API_KEY)");
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
@@ -261,6 +265,8 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
         response = await fetchImpl(url, {
           method: "GET",
           headers: { "User-Key": apiKey, Accept: "application/json" },
+          // A redirect would carry the User-Key to wherever it points: answered as an error.
+          redirect: "manual",
           signal: linked.signal,
         });
       } catch (error) {
@@ -280,6 +286,7 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
   }
 
   return {
+    origin,
     getPage: async (pathAndQuery, requestOptions) => {
       if (!pathAndQuery.startsWith("/")) {
         throw new TypeError(
@@ -291,17 +298,17 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       return request(`${baseUrl}${pathAndQuery}`, requestOptions);
     },
     getAbsolute: async (url, requestOptions) => {
-      const target = requireHttpUrl(url, "nextLink");
-      // Never downgrade: the User-Key must not travel over plain http when the base is https.
-      if (baseUrl.startsWith("https:") && target.startsWith("http:")) {
-        const reason =
-          "the nextLink is plain http while PLOOMES_BASE_URL is https (the User-Key would travel unencrypted)";
+      const target = new URL(requireHttpUrl(url, "nextLink"));
+      // The key goes only to the configured origin (this also refuses an https → http downgrade).
+      if (target.origin !== origin) {
+        const reason = `the URL is on ${target.origin}, not on PLOOMES_BASE_URL's origin ${origin}, ` +
+          "so it was not requested (the User-Key is sent only to PLOOMES_BASE_URL)";
         throw new PloomesInvalidResponseError(HTTP_OK, reason, "", false, {
           method: "GET",
           url: scrub(redactUrl(url)),
         });
       }
-      return request(url, requestOptions);
+      return request(target.href, requestOptions);
     },
     stats: () => ({ ...counters }),
   };

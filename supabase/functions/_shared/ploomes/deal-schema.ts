@@ -1,68 +1,109 @@
 // Zod schemas for exactly the deal fields the sync uses, the page validator that splits a page
-// into valid deals and rejects (id + compact reason, for the run log), and the mapping to the
-// camelCase row shape the SQL API ingests. Dates stay raw strings: Postgres parses all 7
-// fractional digits, and the keyset needs the exact text. Unknown extra keys are ignored.
+// into valid deals and rejects (id, field and a compact reason, for the run log and the
+// rejected-deals table), and the mapping to the camelCase row shape the SQL API ingests. Every
+// accepted value fits its column (bounds in deal-bounds.ts), so one bad deal is rejected alone
+// and never fails its page. Dates stay raw strings: Postgres parses all 7 fractional digits, and
+// the keyset needs the exact text. Unknown extra keys are ignored.
 
 import { z } from "zod";
+import {
+  DEAL_STATUSES,
+  MAX_DISCOUNT_PERCENT,
+  MAX_INT4,
+  MAX_LINE_ITEMS,
+  MAX_MONEY,
+  MAX_PLAUSIBLE_YEAR,
+  MAX_QUANTITY,
+  MAX_TEXT_LENGTH,
+  MIN_PLAUSIBLE_YEAR,
+} from "./deal-bounds.ts";
 import { isPloomesDateTime } from "./iso-date.ts";
 import { isRecord } from "./errors.ts";
 
 /** A reject reason is stored on the run row; keep it short. */
 export const REJECT_REASON_MAX = 200;
 
+const LEADING_YEAR = /^(\d{4})-/;
+/** A UTF-16 surrogate without its pair: JSON can carry it, Postgres' jsonb refuses it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function plausibleYear(raw: string): boolean {
+  const year = Number(LEADING_YEAR.exec(raw)?.[1]);
+  return year >= MIN_PLAUSIBLE_YEAR && year <= MAX_PLAUSIBLE_YEAR;
+}
+
 const dateTime = z
   .string()
-  .refine(isPloomesDateTime, { message: "expected ISO-8601 date-time with offset or Z (≤ 7 fractional digits)" });
-const id = z.number().int();
+  .refine(isPloomesDateTime, { message: "expected ISO-8601 date-time with offset or Z (≤ 7 fractional digits)" })
+  .refine(plausibleYear, { message: `year outside ${MIN_PLAUSIBLE_YEAR}–${MAX_PLAUSIBLE_YEAR} (a placeholder date?)` });
+/** Ploomes ids are positive and, stored as bigint, must be exact in JavaScript too. */
+const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const int4 = z.number().int().min(-MAX_INT4).max(MAX_INT4);
+const money = z.number().min(0, { message: "must not be negative" }).max(MAX_MONEY, {
+  message: `above the plausible maximum of ${MAX_MONEY} (a document number typed into a value field?)`,
+});
+const text = z
+  .string()
+  .max(MAX_TEXT_LENGTH)
+  .refine((value) => !value.includes("\u0000"), { message: "contains a NUL character, which Postgres cannot store" })
+  .refine((value) => !LONE_SURROGATE.test(value), { message: "contains a broken (unpaired) UTF-16 surrogate" });
 
 export const contactSchema = z.object({
   Id: id,
-  Name: z.string().nullable(),
-  TypeId: z.number().int().nullable(),
-  CNPJ: z.string().nullable(),
-  CPF: z.string().nullable(),
+  Name: text.nullable(),
+  TypeId: int4.nullable(),
+  // Any text: recompute keeps only a well-formed CNPJ/CPF (docs/metrics.md), so a malformed
+  // document costs the customer its document, never the deal.
+  CNPJ: text.nullable(),
+  CPF: text.nullable(),
 });
 
 export const catalogProductSchema = z.object({
   Id: id,
-  UnitPrice: z.number().nullable(),
+  UnitPrice: money.nullable(),
 });
 
 export const productLineSchema = z.object({
   Id: id.optional(),
   ProductId: id.nullable(),
-  Quantity: z.number(),
-  UnitPrice: z.number(),
+  // Null quantity or unit price: the line still counts by its Total; it is left out of the
+  // custom-pricing comparison, which needs a unit price.
+  Quantity: z.number().min(0).max(MAX_QUANTITY).nullable(),
+  UnitPrice: money.nullable(),
   /** Percent off UnitPrice. */
-  Discount: z.number().nullable(),
-  Total: z.number(),
+  Discount: z.number().min(0).max(MAX_DISCOUNT_PERCENT).nullable(),
+  Total: money,
   Product: catalogProductSchema.nullable().optional(),
 });
 
 export const dealSchema = z.object({
   Id: id,
   ContactId: id.nullable(),
-  ContactName: z.string().nullable(),
-  StatusId: z.number().int(),
-  Amount: z.number().nullable(),
+  ContactName: text.nullable(),
+  StatusId: z.number().int().refine((status) => (DEAL_STATUSES as readonly number[]).includes(status), {
+    message: `unknown status (expected ${DEAL_STATUSES.join(", ")}: open, won, lost)`,
+  }),
+  Amount: money.nullable(),
   CreateDate: dateTime,
   FinishDate: dateTime.nullable(),
   LastUpdateDate: dateTime,
   Contact: contactSchema.nullable(),
-  Products: z.array(productLineSchema).optional(),
+  Products: z.array(productLineSchema).max(MAX_LINE_ITEMS).optional(),
 });
 
 export type ParsedDeal = z.infer<typeof dealSchema>;
 
 export interface DealReject {
   readonly id: number | null;
+  /** The first offending field, e.g. `Amount` or `Products.3.Discount`. */
+  readonly field: string;
   readonly reason: string;
 }
 
 export interface LineItemRow {
   readonly productId: number | null;
-  readonly quantity: number;
-  readonly unitPrice: number;
+  readonly quantity: number | null;
+  readonly unitPrice: number | null;
   readonly discount: number | null;
   readonly total: number;
   /** The catalog product's UnitPrice, for the custom-pricing metric. */
@@ -93,7 +134,10 @@ export function parseDealPage(values: readonly unknown[]): { deals: ParsedDeal[]
   for (const value of values) {
     const result = dealSchema.safeParse(value);
     if (result.success) deals.push(result.data);
-    else rejects.push({ id: rejectId(value), reason: summarizeIssues(result.error.issues) });
+    else {
+      const issues = result.error.issues;
+      rejects.push({ id: rejectId(value), field: issuePath(issues[0]), reason: summarizeIssues(issues) });
+    }
   }
   return { deals, rejects };
 }
@@ -103,11 +147,16 @@ function rejectId(value: unknown): number | null {
   return typeof candidate === "number" && Number.isSafeInteger(candidate) ? candidate : null;
 }
 
-/** `path: message; path: message`, at most REJECT_REASON_MAX characters. */
+function issuePath(issue: z.core.$ZodIssue | undefined): string {
+  return issue === undefined || issue.path.length === 0 ? "(deal)" : issue.path.map(String).join(".");
+}
+
+/**
+ * `path: message; path: message`, at most REJECT_REASON_MAX characters. Zod's messages name the
+ * rule, never the value, so a reason carries no customer data.
+ */
 export function summarizeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const text = issues
-    .map((issue) => `${issue.path.length === 0 ? "(deal)" : issue.path.map(String).join(".")}: ${issue.message}`)
-    .join("; ");
+  const text = issues.map((issue) => `${issuePath(issue)}: ${issue.message}`).join("; ");
   return text.length <= REJECT_REASON_MAX ? text : `${text.slice(0, REJECT_REASON_MAX - 1)}…`;
 }
 

@@ -8,6 +8,8 @@ export type PloomesErrorKind = "http" | "network" | "timeout" | "invalid-respons
 
 /** How much of a response body an error keeps (it may be a whole HTML page). */
 export const BODY_SNIPPET_MAX = 500;
+const HTTP_REDIRECT_MIN = 300;
+const HTTP_REDIRECT_END = 400;
 /** How much of the server's own message goes into the one-line error message. */
 export const SUMMARY_MAX = 200;
 
@@ -96,20 +98,28 @@ export class PloomesTimeoutError extends PloomesError {
 
 export class PloomesInvalidResponseError extends PloomesError {
   readonly status: number;
-  readonly bodySnippet: string;
   constructor(status: number, reason: string, body: string, retryable: boolean, init: PloomesErrorInit) {
-    const snippet = collapse(body).slice(0, SUMMARY_MAX);
     super(
       "invalid-response",
-      `${status} but ${reason}; body starts: ${snippet === "" ? "(empty)" : snippet}`,
+      `${status} but ${reason}; body: ${describeSuccessBody(body)}`,
       'expected an OData envelope {"value": [...]}; a cut connection truncates it, a proxy may answer HTML — check PLOOMES_BASE_URL',
       retryable,
       init,
     );
     this.name = "PloomesInvalidResponseError";
     this.status = status;
-    this.bodySnippet = body.slice(0, BODY_SNIPPET_MAX);
   }
+}
+
+/**
+ * A successful answer's body described without its content: a Deals page carries customer names
+ * and documents, which must not reach run errors or logs. HTML (a proxy's page) shows its title.
+ */
+export function describeSuccessBody(body: string): string {
+  const trimmed = body.trim();
+  if (trimmed === "") return "(empty)";
+  if (looksLikeHtml(trimmed)) return summarizeErrorBody(trimmed).text;
+  return `${body.length} characters starting with ${JSON.stringify(trimmed.slice(0, 1))}`;
 }
 
 export class PloomesLoopError extends PloomesError {
@@ -168,6 +178,13 @@ export function hintForStatus(status: number, isHtml: boolean): string {
     );
   }
   if (status >= 500) return "Ploomes is failing; retry later";
+  if (status >= HTTP_REDIRECT_MIN && status < HTTP_REDIRECT_END) {
+    return (
+      "Ploomes (or a proxy) redirected the request; redirects are not followed, so the User-Key never " +
+      "leaves PLOOMES_BASE_URL's origin. If the API moved, set PLOOMES_BASE_URL to the new address " +
+      "(the Location header names it)"
+    );
+  }
   return "unexpected status from Ploomes";
 }
 

@@ -1,9 +1,15 @@
 // Walks the Deals collection one page per `next()`: keyset paging on Id (full pass) or on
-// (LastUpdateDate, Id) (incremental pass), following `@odata.nextLink` verbatim when the server
-// offers one. Each yielded page carries the keyset position after its last row, which the
-// runner commits with the rows; nothing is fetched until the runner asks for the next page, so
-// it can stop between pages when its time budget runs low. A page that does not move the
-// keyset forward, rows out of order, or a repeated nextLink is an error, never an endless loop.
+// (LastUpdateDate, Id) (incremental pass), following `@odata.nextLink` when the server offers one
+// on the configured origin. Each yielded page carries the keyset position after its last row,
+// which the runner commits with the rows; nothing is fetched until the runner asks for the next
+// page, so it can stop between pages when its time budget runs low.
+// Rules that keep a misbehaving API from ending a pass early (a full pass that ends early
+// deletes the deals it did not reach): a page shorter than $top proves nothing, so paging goes
+// on by keyset; the pass ends only when two requests in a row answer an empty page (the second
+// one our own keyset query), since one empty answer mid-pass may be a glitch. A nextLink to
+// another origin is not followed (the User-Key goes only to PLOOMES_BASE_URL); paging goes on by
+// keyset instead. A page that does not move the keyset forward, rows out of order, or a
+// repeated nextLink is an error, never an endless loop.
 
 import type { PageResponse, PloomesClient } from "./client.ts";
 import { isRecord, PloomesInvalidResponseError, PloomesLoopError } from "./errors.ts";
@@ -15,8 +21,11 @@ import { abortReason } from "./timing.ts";
 
 export type PassMode = "full" | "incremental";
 
+/** Empty answers in a row that end a pass: one more confirms that an empty page is the end. */
+export const EMPTY_ANSWERS_TO_END = 2;
+
 interface CommonOptions {
-  readonly client: Pick<PloomesClient, "getPage" | "getAbsolute">;
+  readonly client: Pick<PloomesClient, "getPage" | "getAbsolute" | "origin">;
   readonly pageSize: number;
   readonly includeProducts: boolean;
   readonly signal?: AbortSignal;
@@ -40,8 +49,8 @@ export interface DealPage<P> {
   readonly url: string;
   /** True when the page came from following `@odata.nextLink`. */
   readonly viaNextLink: boolean;
-  /** True when the pass ends with this page (short page, no nextLink): no further request. */
-  readonly last: boolean;
+  /** What the run should record about how Ploomes paged (ignored nextLink, empty page mid-pass). */
+  readonly warnings: readonly string[];
 }
 
 /** How one pass mode builds queries, reads a row's key and orders positions. */
@@ -136,10 +145,12 @@ async function* walk<P>(
 ): AsyncGenerator<DealPage<P>, void, undefined> {
   const { client, pageSize, includeProducts, signal, deadlineMs } = options;
   const queryOptions: DealsQueryOptions = { pageSize, includeProducts };
+  const keysetRequest = (after: P): NextRequest => ({ path: keyset.query(after, queryOptions) });
   const followedLinks = new Set<string>();
   let position = start;
-  let request: NextRequest = { path: keyset.query(position, queryOptions) };
+  let request: NextRequest = keysetRequest(position);
   let previousId: number | null = null;
+  let emptyAnswers = 0;
 
   for (;;) {
     if (signal?.aborted) throw abortReason(signal);
@@ -147,7 +158,21 @@ async function* walk<P>(
     const page: PageResponse = "path" in request
       ? await client.getPage(request.path, requestOptions)
       : await client.getAbsolute(request.absoluteUrl, requestOptions);
-    if (page.value.length === 0) return;
+    if (page.value.length === 0) {
+      emptyAnswers += 1;
+      if (emptyAnswers >= EMPTY_ANSWERS_TO_END) return;
+      // Confirm the end with our own keyset query before anything can be swept.
+      request = keysetRequest(position);
+      continue;
+    }
+    const warnings: string[] = [];
+    if (emptyAnswers > 0) {
+      warnings.push(
+        `Ploomes answered an empty page after ${keyset.describe(position)} and then more deals; ` +
+          "the pass went on (an empty page ends a pass only when the next request confirms it)",
+      );
+    }
+    emptyAnswers = 0;
 
     const context = { method: "GET", url: page.url };
     const keyed = page.value.flatMap((row) => {
@@ -158,8 +183,10 @@ async function* walk<P>(
     if (lastKey === undefined) {
       throw new PloomesInvalidResponseError(
         HTTP_OK,
-        `none of the ${page.value.length} rows has a usable Id/LastUpdateDate, so paging cannot continue`,
-        JSON.stringify(page.value[0] ?? null),
+        // The row's field names and types, never its values (they carry customer data).
+        `none of the ${page.value.length} rows has a usable Id/LastUpdateDate, so paging cannot continue ` +
+          `(first row: ${describeFields(page.value[0])})`,
+        "",
         false,
         context,
       );
@@ -192,20 +219,40 @@ async function* walk<P>(
     position = lastKey;
 
     // Decide the continuation now, but fetch it only when the runner asks for the next page.
-    let next: NextRequest | null;
+    // Without a usable nextLink the keyset goes on, whatever the page's length.
+    let next = keysetRequest(position);
     if (page.nextLink !== null) {
-      const absoluteUrl: string = URL.canParse(page.nextLink) ? page.nextLink : new URL(page.nextLink, page.url).href;
-      if (followedLinks.has(absoluteUrl) || absoluteUrl === page.url) {
-        throw new PloomesLoopError(`@odata.nextLink repeats an earlier request: ${absoluteUrl}`, context);
+      const link = resolveNextLink(page.nextLink, page.url, client.origin);
+      if ("ignored" in link) {
+        warnings.push(link.ignored);
+      } else {
+        if (followedLinks.has(link.absoluteUrl) || link.absoluteUrl === page.url) {
+          throw new PloomesLoopError(`@odata.nextLink repeats an earlier request: ${link.absoluteUrl}`, context);
+        }
+        followedLinks.add(link.absoluteUrl);
+        next = link;
       }
-      followedLinks.add(absoluteUrl);
-      next = { absoluteUrl };
-    } else {
-      next = page.value.length < pageSize ? null : { path: keyset.query(position, queryOptions) };
     }
 
-    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request, last: next === null };
-    if (next === null) return;
+    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request, warnings };
     request = next;
   }
+}
+
+/** A nextLink on the configured origin is followed; any other is ignored with a warning. */
+function resolveNextLink(nextLink: string, pageUrl: string, origin: string): { absoluteUrl: string } | { ignored: string } {
+  const target = URL.canParse(nextLink) ? new URL(nextLink) : new URL(nextLink, pageUrl);
+  if (target.origin === origin) return { absoluteUrl: target.href };
+  return {
+    ignored: `Ploomes sent an @odata.nextLink to ${target.origin}, not PLOOMES_BASE_URL's origin ${origin}: ` +
+      "it was not followed (the User-Key goes only to PLOOMES_BASE_URL) and paging went on by keyset. " +
+      "If Ploomes moved the account to that host, set PLOOMES_BASE_URL to it.",
+  };
+}
+
+/** `{Id: number, Name: string, …}`: the shape of a row without its values. */
+function describeFields(row: unknown): string {
+  if (!isRecord(row)) return row === null ? "null" : typeof row;
+  const fields = Object.entries(row).map(([key, value]) => `${key}: ${value === null ? "null" : typeof value}`);
+  return `{${fields.join(", ")}}`;
 }

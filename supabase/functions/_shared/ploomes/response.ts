@@ -6,6 +6,9 @@ import { isRecord, parseJson, PloomesHttpError, PloomesInvalidResponseError, red
 import type { PloomesError, PloomesErrorInit } from "./errors.ts";
 import { isRetryableStatus } from "./retry.ts";
 
+const HTTP_REDIRECT_MIN = 300;
+const HTTP_REDIRECT_END = 400;
+
 /** Status used in retry decisions for a 2xx whose body is unusable for a deterministic reason. */
 export const HTTP_OK = 200;
 
@@ -36,6 +39,19 @@ export function interpretResponse(
   context: (attempts: number) => PloomesErrorInit,
 ): { page: PageResponse } | Failure {
   const status = response.status;
+  if (status >= HTTP_REDIRECT_MIN && status < HTTP_REDIRECT_END) {
+    // Never followed (the User-Key would go along); only where it points is reported.
+    const location = response.headers.get("location");
+    const target = location !== null && URL.canParse(location, url) ? new URL(location, url).origin : null;
+    const text = target === null ? "a redirect without a usable Location" : `a redirect to ${target}`;
+    return {
+      retryStatus: status,
+      retryAfter: null,
+      label: String(status),
+      final: true,
+      toError: (attempts) => new PloomesHttpError(status, text, false, context(attempts)),
+    };
+  }
   if (!response.ok) {
     const retryable = isRetryableStatus(status);
     return {

@@ -6,8 +6,12 @@
 export const DEFAULT_MAX_RETRIES = 4;
 export const DEFAULT_BACKOFF_BASE_MS = 1_000;
 export const DEFAULT_BACKOFF_CAP_MS = 30_000;
-/** A server asking for a longer pause than this gets this; the budget check still applies. */
-export const RETRY_AFTER_CAP_MS = 60_000;
+/**
+ * The longest Retry-After honoured within one invocation. A retry never goes out before the
+ * server's Retry-After (that only earns another 429); a longer pause ends the invocation instead
+ * (partial, resumed by the continuation), as does one that would pass the deadline.
+ */
+export const RETRY_AFTER_CAP_MS = 120_000;
 
 const MS_PER_SECOND = 1000;
 const HTTP_REQUEST_TIMEOUT = 408;
@@ -109,7 +113,8 @@ export function nextRetry(input: RetryInput): RetryDecision {
       random: input.random,
       jitter: input.jitter ?? "equal",
     })
-    : Math.min(fromHeader, input.retryAfterCapMs ?? RETRY_AFTER_CAP_MS);
-  if (input.nowMs + delayMs > input.deadlineMs) return { retry: false, reason: "deadline", delayMs };
+    : fromHeader;
+  const tooLong = fromHeader !== null && fromHeader > (input.retryAfterCapMs ?? RETRY_AFTER_CAP_MS);
+  if (tooLong || input.nowMs + delayMs > input.deadlineMs) return { retry: false, reason: "deadline", delayMs };
   return { retry: true, delayMs, source: fromHeader === null ? "backoff" : "retry-after" };
 }

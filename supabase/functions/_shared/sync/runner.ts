@@ -3,16 +3,19 @@
 // published), partial (time budget spent; the pass resumes later), or failed (with a hint;
 // nothing published, cursor unchanged). Returns the HTTP status and body of DESIGN §4.
 import { describeConfig, type Config } from "../config/config.ts";
-import type { ClientStats as DbClientStats, GrantedClaim, RunSummary, SyncDb } from "../db/rpc.ts";
+import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, type SyncDb } from "../db/rpc.ts";
 import type { SyncRequest } from "../http/request-body.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
 import { parseDealPage, toDealRow } from "../ploomes/deal-schema.ts";
 import { BudgetExceededError, PloomesHttpError } from "../ploomes/errors.ts";
 import type { FullPosition, IncrementalPosition } from "../ploomes/odata.ts";
 import { fetchDealPages, type DealPage } from "../ploomes/pages.ts";
+import { linkSignals, realScheduleTimeout, type ScheduleTimeout } from "../ploomes/timing.ts";
 import { createBudget, pageDeadline, recordPage, shouldFetchNextPage, type Budget } from "./budget.ts";
 import { describeFailure } from "./failure.ts";
+import { whileBeating } from "./heartbeat.ts";
 import { passStart } from "./positions.ts";
+import { sourceIdentity } from "./source.ts";
 
 const HTTP_FORBIDDEN = 403;
 /** A lease outlives a silent holder by two page timeouts (DESIGN §5), then may be taken over. */
@@ -25,6 +28,8 @@ export interface RunnerDeps {
   readonly now: () => number;
   readonly log: (event: Record<string, unknown>) => void;
   readonly signal?: AbortSignal;
+  /** Timer for lease heartbeats; injectable so tests control time. */
+  readonly schedule?: ScheduleTimeout;
 }
 
 export interface SyncOutcome {
@@ -55,7 +60,7 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
     leaseSeconds,
     fullEveryHours: config.sync.fullEveryHours,
     overlapSeconds: config.sync.overlapSeconds,
-    source: config.ploomes.baseUrl,
+    source: await sourceIdentity(config.ploomes.baseUrl, config.ploomes.apiKey),
   });
   if (!claim.claimed) {
     log({ event: "skipped", runId: claim.runId, holderRunId: claim.holderRunId });
@@ -99,6 +104,8 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   const { config, db, ploomes, log } = deps;
   const start = passStart(claim);
   const budget: Budget = createBudget(startedAtMs, config.sync.timeBudgetMs, config.ploomes.requestTimeoutMs);
+  // Aborted by the caller, or by a heartbeat that finds the lease taken over.
+  const run = linkSignals([deps.signal]);
   let position: Position = start.position;
   let includeProducts = claim.productsAvailable;
   let productsFallbackTried = !includeProducts;
@@ -111,57 +118,73 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
     log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, ...(reason ? { reason } : {}) });
     return outcomeOf(summary, startedAtMs, deps.now());
   };
+  const heartbeat = {
+    leaseSeconds,
+    beat: () => db.heartbeat(claim.runId, leaseSeconds, dbStats(ploomes)),
+    isLeaseLost: (error: unknown) => error instanceof DatabaseError && error.leaseLost,
+    onLost: (error: unknown) => run.controller.abort(error),
+    onFailedBeat: (error: unknown) =>
+      log({ event: "heartbeat-failed", runId: claim.runId, error: describeFailure(error).error }),
+    schedule: deps.schedule ?? realScheduleTimeout,
+  };
 
-  for (;;) {
-    const now = deps.now();
-    // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
-    if (productsWarning === null && !shouldFetchNextPage(budget, now)) return endPartial();
-    // The pager is rebuilt when its deadline changes (after the first page) or its query does
-    // (products fallback); it resumes from the last stored position either way.
-    const deadline = pageDeadline(budget, now);
-    if (pages === null || deadline !== pagesDeadline) {
-      pagesDeadline = deadline;
-      pages = fetchDealPages({
-        client: ploomes, mode: start.mode, position, pageSize: config.ploomes.pageSize, includeProducts,
-        signal: deps.signal, deadlineMs: deadline,
+  try {
+    for (;;) {
+      const now = deps.now();
+      // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
+      if (productsWarning === null && !shouldFetchNextPage(budget, now)) return await endPartial();
+      // The pager is rebuilt when its deadline changes (after the first page) or its query does
+      // (products fallback); it resumes from the last stored position either way.
+      const deadline = pageDeadline(budget, now);
+      if (pages === null || deadline !== pagesDeadline) {
+        pagesDeadline = deadline;
+        pages = fetchDealPages({
+          client: ploomes, mode: start.mode, position, pageSize: config.ploomes.pageSize, includeProducts,
+          signal: run.signal, deadlineMs: deadline,
+        });
+      }
+
+      let next: IteratorResult<DealPage<Position>, void>;
+      try {
+        const pager = pages;
+        next = await whileBeating(heartbeat, () => pager.next());
+      } catch (error) {
+        if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
+          // Ploomes uses 403 for refused expansions and for bad keys alike: retry without the
+          // Products expansion; if that works, it was the expansion (a warning, not a failure).
+          productsFallbackTried = true;
+          includeProducts = false;
+          productsWarning = `Ploomes refused the Products expansion (${error.message}); this pass continues without line items, so products and custom-pricing metrics keep their last known values.`;
+          pages = null;
+          continue;
+        }
+        if (error instanceof BudgetExceededError && budget.pagesDone > 0) return await endPartial("time budget reached while waiting on Ploomes");
+        throw error;
+      }
+      if (productsWarning !== null) {
+        await db.disableProducts(claim.runId, productsWarning);
+        log({ event: "products-disabled", runId: claim.runId });
+        productsWarning = null;
+      }
+      // The pager ends only on a confirmed empty page: the pass is complete.
+      if (next.done) break;
+
+      const page = next.value;
+      const { deals, rejects } = parseDealPage(page.values);
+      const rows = deals.map((deal) => toDealRow(deal, includeProducts));
+      const stored = await db.ingestPage(claim.runId, rows, page.nextPosition, rejects, page.warnings, dbStats(ploomes), leaseSeconds);
+      position = page.nextPosition;
+      recordPage(budget, deps.now() - now);
+      log({
+        event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected,
+        ms: deps.now() - now, ...(page.warnings.length > 0 ? { warnings: page.warnings } : {}),
       });
     }
-
-    let next: IteratorResult<DealPage<Position>, void>;
-    try {
-      next = await pages.next();
-    } catch (error) {
-      if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
-        // Ploomes uses 403 for refused expansions and for bad keys alike: retry without the
-        // Products expansion; if that works, it was the expansion (a warning, not a failure).
-        productsFallbackTried = true;
-        includeProducts = false;
-        productsWarning = `Ploomes refused the Products expansion (${error.message}); this pass continues without line items, so products and custom-pricing metrics keep their last known values.`;
-        pages = null;
-        continue;
-      }
-      if (error instanceof BudgetExceededError && budget.pagesDone > 0) return endPartial("time budget reached while waiting on Ploomes");
-      throw error;
-    }
-    if (productsWarning !== null) {
-      await db.disableProducts(claim.runId, productsWarning);
-      log({ event: "products-disabled", runId: claim.runId });
-      productsWarning = null;
-    }
-    if (next.done) break;
-
-    const page = next.value;
-    const { deals, rejects } = parseDealPage(page.values);
-    const rows = deals.map((deal) => toDealRow(deal, includeProducts));
-    const stored = await db.ingestPage(claim.runId, rows, page.nextPosition, rejects, dbStats(ploomes), leaseSeconds);
-    position = page.nextPosition;
-    recordPage(budget, deps.now() - now);
-    log({ event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected, ms: deps.now() - now });
-    // A short page ends the pass: finish now rather than spend an invocation on an empty page.
-    if (page.last) break;
+  } finally {
+    run.dispose();
   }
 
-  const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio);
+  const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio, config.sync.maxDeleteRatio);
   log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged });
   return outcomeOf(summary, startedAtMs, deps.now());
 }

@@ -1,0 +1,238 @@
+-- Bad data never wedges the sync. A deal that fails validation — in the Edge Function, or in the
+-- database when a row still does not fit — is rejected alone and the rest of its page is stored.
+-- ploomes_sync.rejected_deals lists the deals rejected right now (Id, field, reason, first/last
+-- seen); a deal leaves it as soon as Ploomes sends a version that is stored, or when a complete
+-- full pass no longer sees it. Rejected deals still count as present for the mark-and-sweep.
+
+create table if not exists ploomes_sync.rejected_deals (
+  deal_id bigint primary key,
+  -- The first offending field, e.g. Amount or Products.3.Discount; (row) when the database refused it.
+  field text not null,
+  reason text not null,
+  first_seen_at timestamptz not null default now(),
+  last_seen_at timestamptz not null default now(),
+  last_run_id bigint references ploomes_sync.runs (id) on delete set null,
+  -- The pass that last saw it: a complete full pass drops the rejects it did not see.
+  seen_pass_id bigint
+);
+comment on table ploomes_sync.rejected_deals is
+  'Ploomes deals currently rejected by the sync (invalid or unstorable values), with the field and reason; a deal leaves when a valid version is stored or Ploomes no longer has it.';
+revoke all on ploomes_sync.rejected_deals from public, anon, authenticated;
+grant select, insert, update, delete on ploomes_sync.rejected_deals to service_role;
+alter table ploomes_sync.rejected_deals enable row level security;
+
+-- Stores (or, for a dry run, only counts) one batch of deals: the upsert with its newer-than
+-- guard, the recompute marks, the seen-stamps and the healing of earlier rejects. Raises if any
+-- row does not fit; sync_ingest_page then retries row by row.
+create or replace function ploomes_sync.store_deals(p_pass_id bigint, p_dry_run boolean, p_deals jsonb, p_now timestamptz)
+returns table (stored integer, inserted integer, updated integer)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_ids bigint[];
+begin
+  select coalesce(array_agg(i.deal_id), '{}') into v_ids from ploomes_sync.parse_deals(p_deals) i;
+  stored := cardinality(v_ids);
+
+  if p_dry_run then
+    select count(*) filter (where m.deal_id is null),
+           count(*) filter (where m.deal_id is not null and m.last_update_date <= i.last_update_date
+             and ploomes_sync.deal_values(m.contact_id, m.contact_name, m.contact_display_name, m.contact_type_id,
+                   m.contact_cnpj, m.contact_cpf, m.status_id, m.amount, m.create_date, m.finish_date,
+                   m.last_update_date, m.line_items)
+                 is distinct from
+                 ploomes_sync.deal_values(i.contact_id, i.contact_name, i.contact_display_name, i.contact_type_id,
+                   i.contact_cnpj, i.contact_cpf, i.status_id, i.amount, i.create_date, i.finish_date,
+                   i.last_update_date, coalesce(i.line_items, m.line_items)))
+      into inserted, updated
+      from ploomes_sync.parse_deals(p_deals) i left join ploomes_sync.deals m on m.deal_id = i.deal_id;
+    return next;
+    return;
+  end if;
+
+  with previous as (
+    select m.deal_id, m.contact_id from ploomes_sync.deals m where m.deal_id = any (v_ids)
+  ),
+  written as (
+    insert into ploomes_sync.deals as m (
+      deal_id, contact_id, contact_name, contact_display_name, contact_type_id, contact_cnpj, contact_cpf,
+      status_id, amount, create_date, finish_date, last_update_date, last_update_raw, line_items, seen_pass_id, synced_at)
+    select i.deal_id, i.contact_id, i.contact_name, i.contact_display_name, i.contact_type_id, i.contact_cnpj,
+           i.contact_cpf, i.status_id, i.amount, i.create_date, i.finish_date, i.last_update_date, i.last_update_raw,
+           i.line_items, p_pass_id, p_now
+      from ploomes_sync.parse_deals(p_deals) i
+    on conflict (deal_id) do update set
+      contact_id = excluded.contact_id,
+      contact_name = excluded.contact_name,
+      contact_display_name = excluded.contact_display_name,
+      contact_type_id = excluded.contact_type_id,
+      contact_cnpj = excluded.contact_cnpj,
+      contact_cpf = excluded.contact_cpf,
+      status_id = excluded.status_id,
+      amount = excluded.amount,
+      create_date = excluded.create_date,
+      finish_date = excluded.finish_date,
+      last_update_date = excluded.last_update_date,
+      last_update_raw = excluded.last_update_raw,
+      -- Line items not fetched (Ploomes refused the expansion) never erase known ones.
+      line_items = coalesce(excluded.line_items, m.line_items),
+      seen_pass_id = excluded.seen_pass_id,
+      synced_at = excluded.synced_at
+    -- Newer-than guard: a page fetched before a later one never overwrites it. Equal dates pass,
+    -- since a line-item edit may not bump LastUpdateDate. Identical rows are not rewritten.
+    where m.last_update_date <= excluded.last_update_date
+      and ploomes_sync.deal_values(m.contact_id, m.contact_name, m.contact_display_name, m.contact_type_id,
+            m.contact_cnpj, m.contact_cpf, m.status_id, m.amount, m.create_date, m.finish_date, m.last_update_date,
+            m.line_items)
+          is distinct from
+          ploomes_sync.deal_values(excluded.contact_id, excluded.contact_name, excluded.contact_display_name,
+            excluded.contact_type_id, excluded.contact_cnpj, excluded.contact_cpf, excluded.status_id, excluded.amount,
+            excluded.create_date, excluded.finish_date, excluded.last_update_date,
+            coalesce(excluded.line_items, m.line_items))
+    returning m.deal_id, m.contact_id, (m.xmax = 0) as was_inserted
+  ),
+  dirty as (
+    insert into ploomes_sync.dirty_customers (customer_id)
+    select distinct c.customer_id from (
+      select w.contact_id as customer_id from written w
+      union all
+      -- A deal that moved to another contact changes its former customer too.
+      select p.contact_id from previous p join written w using (deal_id)
+    ) c
+    where c.customer_id is not null
+    on conflict (customer_id) do nothing
+  )
+  select count(*) filter (where w.was_inserted), count(*) filter (where not w.was_inserted)
+    into inserted, updated
+    from written w;
+
+  -- Seen-stamps for mark-and-sweep on the rows the upsert left alone (unchanged or older); an
+  -- index lookup per id, never a scan of the mirror.
+  update ploomes_sync.deals m set seen_pass_id = p_pass_id
+   where m.deal_id = any (v_ids) and m.seen_pass_id <> p_pass_id;
+  -- Ploomes now sends a version we could store: the deal is no longer rejected.
+  delete from ploomes_sync.rejected_deals r where r.deal_id = any (v_ids);
+  return next;
+end
+$$;
+
+-- `SQLERRM` quotes the refused value; a reject reason keeps only the kind of error.
+create or replace function ploomes_sync.refusal_reason(p_sqlstate text, p_message text) returns text
+language sql immutable
+set search_path = ''
+as $$
+  select left(format('the database refused the row (SQLSTATE %s: %s)', p_sqlstate,
+                     regexp_replace(p_message, '"[^"]*"', '"…"', 'g')), 200)
+$$;
+
+drop function if exists public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, integer);
+create or replace function public.sync_ingest_page(
+  p_run_id bigint,
+  p_deals jsonb,          -- [{id, contact_id, contact_name, contact_display_name, contact_type_id, contact_cnpj,
+                          --   contact_cpf, status_id, amount, create_date, finish_date, last_update_date,
+                          --   last_update_raw, line_items}]
+  p_position jsonb,       -- the keyset position after this page
+  p_rejects jsonb default '[]'::jsonb,   -- [{id, field, reason}] found by the Edge Function's validation
+  p_warnings jsonb default '[]'::jsonb,  -- ["..."]: how Ploomes paged (kept once per run)
+  p_client jsonb default '{}'::jsonb,
+  p_lease_seconds integer default 60
+) returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_now timestamptz := clock_timestamp();
+  v_run ploomes_sync.runs;
+  v_result record;
+  v_stored integer := 0;
+  v_inserted integer := 0;
+  v_updated integer := 0;
+  v_deal jsonb;
+  v_rejects jsonb := coalesce(p_rejects, '[]'::jsonb);
+  v_reject_ids bigint[];
+begin
+  if jsonb_typeof(p_deals) is distinct from 'array' then
+    raise exception 'p_deals must be a JSON array' using errcode = '22023';
+  end if;
+  if jsonb_typeof(v_rejects) is distinct from 'array' or jsonb_typeof(coalesce(p_warnings, '[]'::jsonb)) is distinct from 'array' then
+    raise exception 'p_rejects and p_warnings must be JSON arrays' using errcode = '22023';
+  end if;
+  perform ploomes_sync.lock_state_for_run(p_run_id);
+  select * into strict v_run from ploomes_sync.runs r where r.id = p_run_id;
+
+  begin
+    select * into strict v_result from ploomes_sync.store_deals(v_run.pass_id, v_run.dry_run, p_deals, v_now);
+    v_stored := v_result.stored; v_inserted := v_result.inserted; v_updated := v_result.updated;
+  exception when others then
+    -- Rule: a row the database refuses is rejected alone, never its page. Row by row, each in
+    -- its own subtransaction, to find it (only on this rare path; a good page is one statement).
+    for v_deal in select e.value from jsonb_array_elements(p_deals) e loop
+      begin
+        select * into strict v_result from ploomes_sync.store_deals(v_run.pass_id, v_run.dry_run, jsonb_build_array(v_deal), v_now);
+        v_stored := v_stored + v_result.stored; v_inserted := v_inserted + v_result.inserted; v_updated := v_updated + v_result.updated;
+      exception when others then
+        v_rejects := v_rejects || jsonb_build_array(jsonb_build_object(
+          'id', case when jsonb_typeof(v_deal -> 'id') = 'number' then v_deal -> 'id' end,
+          'field', '(row)',
+          'reason', ploomes_sync.refusal_reason(sqlstate, sqlerrm)));
+      end;
+    end loop;
+  end;
+
+  select coalesce(array_agg(distinct (r.value ->> 'id')::bigint), '{}') into v_reject_ids
+    from jsonb_array_elements(v_rejects) r
+   where case when jsonb_typeof(r.value -> 'id') = 'number' then (r.value ->> 'id') ~ '^[0-9]{1,18}$' else false end;
+
+  if not v_run.dry_run then
+    -- A rejected deal still exists in Ploomes: its mirror row (if any) must survive the sweep.
+    update ploomes_sync.deals m set seen_pass_id = v_run.pass_id
+     where m.deal_id = any (v_reject_ids) and m.seen_pass_id <> v_run.pass_id;
+    insert into ploomes_sync.rejected_deals as x (deal_id, field, reason, first_seen_at, last_seen_at, last_run_id, seen_pass_id)
+    select distinct on ((r.value ->> 'id')::bigint)
+           (r.value ->> 'id')::bigint, left(coalesce(r.value ->> 'field', '(deal)'), 200),
+           left(coalesce(r.value ->> 'reason', 'invalid'), 500), v_now, v_now, p_run_id, v_run.pass_id
+      from jsonb_array_elements(v_rejects) r
+     -- A reject without a usable Id is counted on the run only: there is no deal to name.
+     where case when jsonb_typeof(r.value -> 'id') = 'number' then (r.value ->> 'id') ~ '^[0-9]{1,18}$' else false end
+     order by (r.value ->> 'id')::bigint
+    on conflict (deal_id) do update set
+      field = excluded.field, reason = excluded.reason, last_seen_at = excluded.last_seen_at,
+      last_run_id = excluded.last_run_id, seen_pass_id = excluded.seen_pass_id;
+
+    update ploomes_sync.passes p
+       set position = p_position, pages = p.pages + 1, deals_seen = p.deals_seen + v_stored,
+           deals_rejected = p.deals_rejected + jsonb_array_length(v_rejects)
+     where p.id = v_run.pass_id;
+  end if;
+
+  update ploomes_sync.runs r
+     set pages = r.pages + 1,
+         deals_fetched = r.deals_fetched + v_stored,
+         deals_rejected = r.deals_rejected + jsonb_array_length(v_rejects),
+         rejects = (select coalesce(jsonb_agg(x.value), '[]'::jsonb) from (
+                      select e.value from jsonb_array_elements(r.rejects || v_rejects) with ordinality e(value, n)
+                       order by e.n limit ploomes_sync.max_logged_rejects()) x),
+         warnings = r.warnings || coalesce((
+                      select jsonb_agg(distinct w.value) from jsonb_array_elements(coalesce(p_warnings, '[]'::jsonb)) w
+                       where jsonb_typeof(w.value) = 'string' and not r.warnings @> jsonb_build_array(w.value)), '[]'::jsonb)
+   where r.id = p_run_id;
+  perform ploomes_sync.apply_client_stats(p_run_id, p_client);
+  update ploomes_sync.state
+     set lease_expires_at = v_now + make_interval(secs => p_lease_seconds), lease_heartbeat_at = v_now
+   where singleton;
+
+  return jsonb_build_object('stored', v_stored, 'inserted', v_inserted, 'updated', v_updated,
+                            'unchanged', v_stored - v_inserted - v_updated, 'rejected', jsonb_array_length(v_rejects));
+end
+$$;
+
+comment on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer) is
+  'Sync API: stores one page of deals in the mirror (newer-than guard; a row the database refuses is rejected alone), records and heals rejected deals, marks touched customers for recompute, saves the pass position and extends the lease, in one transaction.';
+
+revoke all on function ploomes_sync.store_deals(bigint, boolean, jsonb, timestamptz) from public, anon, authenticated;
+revoke all on function ploomes_sync.refusal_reason(text, text) from public, anon, authenticated;
+revoke all on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
+grant execute on function ploomes_sync.store_deals(bigint, boolean, jsonb, timestamptz) to service_role;
+grant execute on function ploomes_sync.refusal_reason(text, text) to service_role;
+grant execute on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer) to service_role;
