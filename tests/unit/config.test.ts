@@ -53,7 +53,7 @@ describe("parseConfig: defaults and values", () => {
         secretKey: SERVICE_KEY,
         secretKeySource: "SUPABASE_SECRET_KEYS.default",
       },
-      sync: { timeBudgetMs: 120000, fullEveryHours: 168, maxRejectRatio: 0.01, overlapSeconds: 300 },
+      sync: { timeBudgetMs: 120000, fullEveryHours: 168, maxRejectRatio: 0.01, maxDeleteRatio: 0.1, overlapSeconds: 300 },
     });
   });
 
@@ -68,6 +68,7 @@ describe("parseConfig: defaults and values", () => {
       PLOOMES_REQUEST_TIMEOUT_MS: "5000",
       SYNC_FULL_EVERY_HOURS: "0.5",
       SYNC_MAX_REJECT_RATIO: "0",
+      SYNC_MAX_DELETE_RATIO: " 0.5 ",
       SYNC_OVERLAP_SECONDS: "0",
       PLOOMES_PAGE_SIZE: "50",
     });
@@ -79,7 +80,7 @@ describe("parseConfig: defaults and values", () => {
       pageSize: 50,
     });
     expect(parsed.supabase.url).toBe("http://127.0.0.1:54321");
-    expect(parsed.sync).toEqual({ timeBudgetMs: 60000, fullEveryHours: 0.5, maxRejectRatio: 0, overlapSeconds: 0 });
+    expect(parsed.sync).toEqual({ timeBudgetMs: 60000, fullEveryHours: 0.5, maxRejectRatio: 0, maxDeleteRatio: 0.5, overlapSeconds: 0 });
   });
 
   it("treats an empty or blank value as unset", () => {
@@ -95,6 +96,7 @@ describe("parseConfig: ranges", () => {
     ["PLOOMES_REQUEST_TIMEOUT_MS", ["1000", "120000"], ["999", "120001"]],
     ["SYNC_FULL_EVERY_HOURS", ["0.01", "10000"], ["0", "-1"]],
     ["SYNC_MAX_REJECT_RATIO", ["0", "1", "0.5"], ["-0.01", "1.01"]],
+    ["SYNC_MAX_DELETE_RATIO", ["0", "1", "0.1"], ["-0.01", "1.01"]],
     ["SYNC_OVERLAP_SECONDS", ["0", "86400"], ["-1", "86401"]],
     ["PLOOMES_PAGE_SIZE", ["1", "300"], ["0", "301"], /300 records per page/],
   ];
@@ -231,6 +233,18 @@ describe("parseConfig: all problems at once and near misses", () => {
       expect(problemFor({ ...rest, [name]: API_KEY }, "PLOOMES_API_KEY")).toContain(`but ${name} is`);
     },
   );
+
+  it.each(["SYNC_DELETE_RATIO", "SYNC_MAX_DELETES_RATIO", "SYNC_MAX_DELETE_RATE", "sync_max_delete_ratio"])(
+    "%s is recognised as SYNC_MAX_DELETE_RATIO instead of silently using the default",
+    (name) => {
+      expect(problemFor({ ...VALID, [name]: "0.5" }, "SYNC_MAX_DELETE_RATIO")).toContain(`SYNC_MAX_DELETE_RATIO is not set, but ${name} is`);
+    },
+  );
+
+  it("SYNC_MAX_DELETE_RATIO: a fraction, not a percent", () => {
+    expect(problemFor({ ...VALID, SYNC_MAX_DELETE_RATIO: "10%" }, "SYNC_MAX_DELETE_RATIO")).toContain('got "10%"');
+    expect(problemFor({ ...VALID, SYNC_MAX_DELETE_RATIO: "10" }, "SYNC_MAX_DELETE_RATIO")).toContain("got 10");
+  });
 
   it("CRON_SECERT and SYNC_TIME_BUDGET are recognised", () => {
     const { CRON_SECRET: _unset, ...rest } = VALID;

@@ -1,47 +1,12 @@
+// The Ploomes client: requests, retries, fail-fast errors with hints, invalid responses, and the
+// key never leaking. Origins and redirects are in ploomes-client-origin.test.ts.
 import { describe, expect, it } from "vitest";
-import { createPloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
-import type { PloomesClientOptions } from "../../supabase/functions/_shared/ploomes/client.ts";
 import {
   BudgetExceededError,
-  PloomesError,
   PloomesHttpError,
 } from "../../supabase/functions/_shared/ploomes/errors.ts";
-import { createFakeClock, createManualTimers, hang, json, networkError, scriptedFetch, text } from "./ploomes-fakes.ts";
-import type { Step } from "./ploomes-fakes.ts";
-
-const BASE = "https://public-api2.ploomes.com";
-const KEY = "A1B2C3D4E5F60718293A4B5C6D7E8F90SECRETKEY";
-const PATH = "/Deals?$filter=Id%20gt%205&$orderby=Id&$top=300";
-const HOUR = 3_600_000;
-
-function setup(steps: readonly Step[], overrides: Partial<PloomesClientOptions> = {}) {
-  const clock = createFakeClock();
-  const timers = createManualTimers();
-  const scripted = scriptedFetch(steps);
-  const client = createPloomesClient({
-    baseUrl: BASE,
-    apiKey: KEY,
-    requestsPerMinute: 90,
-    requestTimeoutMs: 30_000,
-    maxRetries: 3,
-    fetch: scripted.fetch,
-    sleep: clock.sleep,
-    now: clock.now,
-    random: () => 0.5,
-    scheduleTimeout: timers.schedule,
-    ...overrides,
-  });
-  return { clock, timers, client, requests: scripted.requests, deadline: clock.now() + HOUR };
-}
-
-async function failure(promise: Promise<unknown>): Promise<PloomesError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof PloomesError)) throw error;
-  return error;
-}
+import { createFakeClock, createManualTimers, hang, json, networkError, text } from "./ploomes-fakes.ts";
+import { BASE, failure, KEY, PATH, setup } from "./ploomes-client-setup.ts";
 
 describe("Ploomes client: requests", () => {
   it("sends User-Key and Accept to <baseUrl><path> and returns value and nextLink", async () => {
@@ -58,23 +23,30 @@ describe("Ploomes client: requests", () => {
     expect(requests[0]?.method).toBe("GET");
     expect(requests[0]?.headers.get("User-Key")).toBe(KEY);
     expect(requests[0]?.headers.get("Accept")).toBe("application/json");
+    // Never follow a redirect: it would carry the User-Key along.
+    expect(requests[0]?.redirect).toBe("manual");
     expect(page.value).toEqual([{ Id: 1 }]);
     expect(page.nextLink).toBe("https://public6-api2.ploomes.com/Deals?$skip=300");
     expect(page.url).toBe(`${BASE}${PATH}`);
   });
 
-  it("getAbsolute requests the URL verbatim, even on another host", async () => {
-    const link = "https://public6-api2.ploomes.com/Deals?$top=300&$skip=300";
+  it("getAbsolute requests a URL on the base origin verbatim", async () => {
+    const link = `${BASE}/Deals?$top=300&$skip=300`;
     const { client, requests, deadline } = setup([json({ value: [] })]);
     await client.getAbsolute(link, { deadlineMs: deadline });
     expect(requests[0]?.url).toBe(link);
     expect(requests[0]?.headers.get("User-Key")).toBe(KEY);
+    expect(requests[0]?.redirect).toBe("manual");
   });
 
   it("refuses to send the key over plain http when the base is https", async () => {
     const { client, requests, deadline } = setup([json({ value: [] })]);
     const error = await failure(client.getAbsolute("http://evil.example/Deals", { deadlineMs: deadline }));
     expect(error.kind).toBe("invalid-response");
+    expect(requests).toHaveLength(0);
+    // Same host, plain http: a downgrade is another origin too.
+    const downgrade = await failure(client.getAbsolute("http://public-api2.ploomes.com/Deals", { deadlineMs: deadline }));
+    expect(downgrade.kind).toBe("invalid-response");
     expect(requests).toHaveLength(0);
   });
 
@@ -237,22 +209,48 @@ describe("Ploomes client: fail fast with hints", () => {
 });
 
 describe("Ploomes client: invalid responses", () => {
-  it("truncated JSON is retried, then reported as invalid-response with a snippet", async () => {
-    const truncated = '{"@odata.context":"x","value":[{"Id":1},{"Id"';
+  it("truncated JSON is retried, then reported as invalid-response without quoting the body", async () => {
+    const truncated = '{"@odata.context":"x","value":[{"Id":1,"ContactName":"Maria Aparecida","CPF":"123.456.789-09"},{"Id"';
     const { client, requests, deadline } = setup([text(truncated, 200)], { maxRetries: 1 });
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     expect(error.kind).toBe("invalid-response");
     expect(requests).toHaveLength(2);
     expect(error.message).toContain("not valid JSON");
-    expect(error.message).toContain('{"@odata.context":"x"');
+    // Its length and first character describe it; the customer data in it stays out.
+    expect(error.message).toContain(`body: ${truncated.length} characters starting with "{"`);
+    for (const content of ["Maria Aparecida", "123.456.789-09", "@odata.context", '"Id":1']) {
+      expect(error.message).not.toContain(content);
+    }
+    expect(error).not.toHaveProperty("bodySnippet");
   });
 
-  it("JSON without a value array fails at once", async () => {
-    const { client, requests, deadline } = setup([json({ Message: "ok" })]);
+  it("JSON without a value array fails at once, described without its content", async () => {
+    const body = { Message: "Cliente Joana Prado" };
+    const { client, requests, deadline } = setup([json(body)]);
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     expect(error.kind).toBe("invalid-response");
     expect(error.message).toContain('no "value" array');
+    expect(error.message).toContain(`body: ${JSON.stringify(body).length} characters starting with "{"`);
+    expect(error.message).not.toContain("Joana");
     expect(requests).toHaveLength(1);
+  });
+
+  it("an empty 200 body is retried, then reported as (empty)", async () => {
+    const { client, requests, deadline } = setup([text("", 200)], { maxRetries: 1 });
+    const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
+    expect(error.kind).toBe("invalid-response");
+    expect(requests).toHaveLength(2);
+    expect(error.message).toContain("an empty body; body: (empty)");
+  });
+
+  it("an HTML 200 page (a proxy's) shows its title, not its content", async () => {
+    const html = "<!DOCTYPE html><html><head><title>Portal login</title></head><body><p>Maria Aparecida, CPF 123.456.789-09</p></body></html>";
+    const { client, deadline } = setup([text(html, 200, { "content-type": "text/html" })], { maxRetries: 0 });
+    const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
+    expect(error.kind).toBe("invalid-response");
+    expect(error.message).toContain("body: HTML page: Portal login");
+    expect(error.message).not.toContain("Maria");
+    expect(error.message).not.toContain("123.456.789-09");
   });
 });
 
@@ -271,10 +269,19 @@ describe("Ploomes client: the key never leaks", () => {
     expect(network.message).not.toContain(KEY);
 
     const third = setup([text("nope", 404)]);
-    const link = `https://public6-api2.ploomes.com/Deals?$skip=300&User-Key=${KEY}`;
+    const link = `${BASE}/Deals?$skip=300&User-Key=${KEY}`;
     const notFound = await failure(third.client.getAbsolute(link, { deadlineMs: third.deadline }));
+    expect(third.requests).toHaveLength(1);
     expect(notFound.message).not.toContain(KEY);
     expect(notFound.url).not.toContain(KEY);
-    expect(notFound.message).toContain("https://public6-api2.ploomes.com/Deals?$skip=300&User-Key=[redacted]");
+    expect(notFound.message).toContain("GET /Deals?$skip=300&User-Key=[redacted] → 404");
+
+    // A refused link on another origin is reported key-free as well.
+    const fourth = setup([json({ value: [] })]);
+    const foreign = `https://public6-api2.ploomes.com/Deals?$skip=300&User-Key=${KEY}`;
+    const refused = await failure(fourth.client.getAbsolute(foreign, { deadlineMs: fourth.deadline }));
+    expect(fourth.requests).toHaveLength(0);
+    expect(refused.message).not.toContain(KEY);
+    expect(refused.url).not.toContain(KEY);
   });
 });

@@ -1,44 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDealPage, toDealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
-
-/** A deal as Ploomes returns it for our $select/$expand, plus fields we ignore. */
-function fixture(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    Id: 500000001,
-    Title: "ACME - compressor",
-    ContactId: 101000001,
-    ContactName: "ACME LTDA (deal copy)",
-    StatusId: 2,
-    Amount: 15234.5,
-    CreateDate: "2024-03-07T12:39:44.957-03:00",
-    FinishDate: "2024-04-02T09:10:11.2-03:00",
-    LastUpdateDate: "2024-04-02T09:10:11.9571234-03:00",
-    Contact: { Id: 101000001, Name: "ACME LTDA", TypeId: 1, CNPJ: "11.222.333/0001-81", CPF: null, Extra: true },
-    Products: [
-      {
-        Id: 1,
-        ProductId: 700001,
-        Quantity: 2,
-        UnitPrice: 100,
-        Discount: 10,
-        Total: 180,
-        Product: { Id: 700001, UnitPrice: 110 },
-      },
-      { ProductId: null, Quantity: 1.5, UnitPrice: 20, Discount: null, Total: 30, Product: null },
-    ],
-    OtherProperties: [{ FieldKey: "deal_x" }],
-    ...overrides,
-  };
-}
-
-function rejectOf(value: unknown): { id: number | null; reason: string } {
-  const { deals, rejects } = parseDealPage([value]);
-  expect(deals).toHaveLength(0);
-  expect(rejects).toHaveLength(1);
-  const reject = rejects[0];
-  if (reject === undefined) throw new Error("no reject");
-  return reject;
-}
+import { fixture, rejectOf } from "./ploomes-deal-fixture.ts";
 
 describe("parseDealPage", () => {
   it("accepts the fixture, ignoring unknown keys", () => {
@@ -68,32 +30,35 @@ describe("parseDealPage", () => {
       fixture({ Id: 3 }),
     ]);
     expect(deals.map((deal) => deal.Id)).toEqual([1, 3]);
-    expect(rejects.map((reject) => reject.id)).toEqual([2]);
+    expect(rejects).toEqual([{ id: 2, field: "StatusId", reason: expect.stringMatching(/^StatusId: /) }]);
   });
 
   it.each([
-    ["Id not an integer", { Id: "500000001" }, null, /^Id: /],
-    ["StatusId missing", { StatusId: undefined }, 500000001, /^StatusId: /],
-    ["Amount as string", { Amount: "15234.50" }, 500000001, /^Amount: /],
+    ["Id not an integer", { Id: "500000001" }, null, "Id", /^Id: /],
+    ["StatusId missing", { StatusId: undefined }, 500000001, "StatusId", /^StatusId: /],
+    ["Amount as string", { Amount: "15234.50" }, 500000001, "Amount", /^Amount: /],
     [
       "LastUpdateDate without offset",
       { LastUpdateDate: "2024-04-02T09:10:11.2" },
       500000001,
+      "LastUpdateDate",
       /^LastUpdateDate: expected ISO-8601/,
     ],
-    ["CreateDate date-only", { CreateDate: "2024-03-07" }, 500000001, /^CreateDate: /],
-    ["FinishDate with 8 digits", { FinishDate: "2024-04-02T09:10:11.12345678-03:00" }, 500000001, /^FinishDate: /],
-    ["Contact missing", { Contact: undefined }, 500000001, /^Contact: /],
+    ["CreateDate date-only", { CreateDate: "2024-03-07" }, 500000001, "CreateDate", /^CreateDate: /],
+    ["FinishDate with 8 digits", { FinishDate: "2024-04-02T09:10:11.12345678-03:00" }, 500000001, "FinishDate", /^FinishDate: /],
+    ["Contact missing", { Contact: undefined }, 500000001, "Contact", /^Contact: /],
     [
       "Contact.TypeId as string",
       { Contact: { Id: 1, Name: "x", TypeId: "1", CNPJ: null, CPF: null } },
       500000001,
+      "Contact.TypeId",
       /^Contact\.TypeId: /,
     ],
     [
-      "Products[0].Quantity null",
-      { Products: [{ ProductId: 1, Quantity: null, UnitPrice: 1, Discount: null, Total: 1 }] },
+      "Products[0].Quantity negative",
+      { Products: [{ ProductId: 1, Quantity: -1, UnitPrice: 1, Discount: null, Total: 1 }] },
       500000001,
+      "Products.0.Quantity",
       /^Products\.0\.Quantity: /,
     ],
     [
@@ -109,17 +74,20 @@ describe("parseDealPage", () => {
         }],
       },
       500000001,
+      "Products.0.Product.UnitPrice",
       /^Products\.0\.Product\.UnitPrice: /,
     ],
-  ])("rejects %s with its path", (_label, overrides, id, reason) => {
+  ])("rejects %s with its path", (_label, overrides, id, field, reason) => {
     const reject = rejectOf(fixture(overrides));
     expect(reject.id).toBe(id);
+    expect(reject.field).toBe(field);
     expect(reject.reason).toMatch(reason);
   });
 
   it("rejects non-objects with a root path and keeps reasons ≤ 200 chars", () => {
     const notADeal = rejectOf("not a deal");
     expect(notADeal.id).toBeNull();
+    expect(notADeal.field).toBe("(deal)");
     expect(notADeal.reason).toMatch(/^\(deal\): /);
     const everythingWrong = rejectOf({
       Id: 5,
@@ -134,6 +102,8 @@ describe("parseDealPage", () => {
       Products: 5,
     });
     expect(everythingWrong.id).toBe(5);
+    // The field is the first issue's, in the schema's order.
+    expect(everythingWrong.field).toBe("ContactId");
     expect(everythingWrong.reason.length).toBeLessThanOrEqual(200);
     expect(everythingWrong.reason.endsWith("…")).toBe(true);
   });

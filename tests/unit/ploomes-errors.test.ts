@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  describeSuccessBody,
   displayUrl,
   hintForStatus,
   PloomesHttpError,
+  PloomesInvalidResponseError,
   redactSecret,
   redactUrl,
   summarizeErrorBody,
@@ -42,6 +44,58 @@ describe("hints", () => {
     expect(hintForStatus(400, false)).toContain("OData");
     expect(hintForStatus(429, false)).toContain("120");
     expect(hintForStatus(502, false)).toContain("retry later");
+  });
+
+  it("a 3xx says redirects are not followed and points at PLOOMES_BASE_URL", () => {
+    for (const status of [300, 301, 302, 303, 307, 308, 399]) {
+      expect(hintForStatus(status, false)).toContain("redirects are not followed");
+      expect(hintForStatus(status, false)).toContain("PLOOMES_BASE_URL");
+    }
+    expect(hintForStatus(400, false)).not.toContain("redirect");
+    expect(hintForStatus(299, false)).not.toContain("redirect");
+  });
+});
+
+describe("describeSuccessBody: a 2xx body described, never quoted", () => {
+  it("empty or blank → (empty)", () => {
+    expect(describeSuccessBody("")).toBe("(empty)");
+    expect(describeSuccessBody(" \n\t ")).toBe("(empty)");
+  });
+
+  it("JSON or text → its length and first non-blank character only", () => {
+    const body = '{"value":[{"ContactName":"Maria Aparecida","CPF":"123.456.789-09"}';
+    expect(describeSuccessBody(body)).toBe(`${body.length} characters starting with "{"`);
+    expect(describeSuccessBody("  [1,2]")).toBe('7 characters starting with "["');
+    expect(describeSuccessBody("Maria")).toBe('5 characters starting with "M"');
+  });
+
+  it("HTML → the page's title", () => {
+    const html = "<html><head><title>Gateway error</title></head><body>Maria Aparecida 123.456.789-09</body></html>";
+    expect(describeSuccessBody(html)).toBe("HTML page: Gateway error");
+  });
+
+  // A body is an HTML page only when it starts like one: JSON that merely contains "<html" is
+  // described as JSON, and a page without a <title> is not quoted either.
+  it("a truncated Deals JSON body that contains \"<html>\" is not quoted", () => {
+    const body = '{"value":[{"Id":1,"ContactName":"Maria <html> Silva","CPF":"123.456.789-09"}';
+    const described = describeSuccessBody(body);
+    expect(described).not.toContain("Maria");
+    expect(described).not.toContain("123.456.789-09");
+  });
+
+  it("an HTML 2xx page without a <title> is described, not quoted", () => {
+    expect(describeSuccessBody("<html><body>Maria Aparecida 123.456.789-09</body></html>")).toBe("an HTML page without a title");
+  });
+
+  it("PloomesInvalidResponseError: `<status> but <reason>; body: <description>`, without the body", () => {
+    const body = '{"value":[{"ContactName":"Maria Aparecida"';
+    const error = new PloomesInvalidResponseError(200, "the body is not valid JSON", body, true, { method: "GET", url: "https://x/Deals" });
+    expect(error.message).toBe(
+      `Ploomes GET https://x/Deals → 200 but the body is not valid JSON; body: ${body.length} characters starting with "{"; hint: ${error.hint}`,
+    );
+    expect(error.message).not.toContain("Maria");
+    expect(error).not.toHaveProperty("bodySnippet");
+    expect(error.status).toBe(200);
   });
 });
 

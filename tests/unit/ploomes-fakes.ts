@@ -64,6 +64,8 @@ export interface RecordedRequest {
   readonly url: string;
   readonly headers: Headers;
   readonly method: string;
+  /** The fetch `redirect` mode the client asked for. */
+  readonly redirect: RequestRedirect | undefined;
 }
 
 export type Step = (request: RecordedRequest, signal: AbortSignal | undefined) => Promise<Response>;
@@ -77,7 +79,7 @@ export function scriptedFetch(steps: readonly Step[]): {
   return {
     requests,
     fetch: async (url, init) => {
-      const request = { url, headers: new Headers(init.headers), method: init.method ?? "GET" };
+      const request = { url, headers: new Headers(init.headers), method: init.method ?? "GET", redirect: init.redirect };
       requests.push(request);
       const step = steps[Math.min(requests.length - 1, steps.length - 1)];
       if (step === undefined) throw new Error("scriptedFetch: no steps");

@@ -1,57 +1,12 @@
+// fetchDealPages: keyset paging, nextLinks on the configured origin, the loop guard, incremental
+// passes. The rules that decide when a pass ends are in ploomes-pages-end.test.ts.
 import { describe, expect, it } from "vitest";
-import type { PageResponse, PloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
-import { PloomesError } from "../../supabase/functions/_shared/ploomes/errors.ts";
 import { fetchDealPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
-
-const BASE = "https://public-api2.ploomes.com";
-const DEADLINE = Date.UTC(2030, 0, 1);
-
-interface Call {
-  readonly kind: "page" | "absolute";
-  readonly target: string;
-}
-
-/** A client that answers from a script and records what was asked, in order. */
-function fakeClient(answers: readonly { value: unknown[]; nextLink?: string }[]) {
-  const calls: Call[] = [];
-  const answer = (call: Call): PageResponse => {
-    calls.push(call);
-    const next = answers[calls.length - 1];
-    if (next === undefined) throw new Error(`unexpected request #${calls.length}: ${call.target}`);
-    const url = call.kind === "page" ? `${BASE}${call.target}` : call.target;
-    return { value: next.value, nextLink: next.nextLink ?? null, url };
-  };
-  const client: Pick<PloomesClient, "getPage" | "getAbsolute"> = {
-    getPage: async (target) => answer({ kind: "page", target }),
-    getAbsolute: async (target) => answer({ kind: "absolute", target }),
-  };
-  return { client, calls };
-}
-
-const ids = (...values: number[]) => values.map((Id) => ({ Id }));
-const filterOf = (call: Call | undefined): string | null =>
-  call === undefined
-    ? null
-    : new URL(call.kind === "page" ? `${BASE}${call.target}` : call.target).searchParams.get("$filter");
-
-async function collect<T>(pages: AsyncGenerator<T>): Promise<T[]> {
-  const result: T[] = [];
-  for await (const page of pages) result.push(page);
-  return result;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PloomesError> {
-  const error = await promise.then(
-    () => new Error("expected a rejection"),
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof PloomesError)) throw error;
-  return error;
-}
+import { BASE, collect, DEADLINE, EMPTY, fakeClient, filterOf, ids, rejection } from "./ploomes-pages-fakes.ts";
 
 describe("fetchDealPages: full pass", () => {
-  it("walks the Id keyset and stops on a short page", async () => {
-    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4, 5, 6) }, { value: ids(7) }]);
+  it("walks the Id keyset; a short page goes on by keyset and two empty answers end the pass", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4, 5, 6) }, { value: ids(7) }, EMPTY, EMPTY]);
     const pages = await collect(
       fetchDealPages({
         client,
@@ -64,13 +19,14 @@ describe("fetchDealPages: full pass", () => {
     );
     expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 3 }, { lastId: 6 }, { lastId: 7 }]);
     expect(pages.map((page) => page.values)).toEqual([ids(1, 2, 3), ids(4, 5, 6), ids(7)]);
-    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6"]);
-    // The short page is known to be the last one before any further request.
-    expect(pages.map((page) => page.last)).toEqual([false, false, true]);
+    // The short page (1 of 3) proves nothing: the keyset goes on after it, twice, until two empty answers.
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6", "Id gt 7", "Id gt 7"]);
+    expect(calls.every((call) => call.kind === "page")).toBe(true);
+    expect(pages.map((page) => page.warnings)).toEqual([[], [], []]);
   });
 
-  it("resumes after a stored position and stops on an empty page", async () => {
-    const { client, calls } = fakeClient([{ value: ids(101, 102) }, { value: [] }]);
+  it("resumes after a stored position and stops on two empty answers", async () => {
+    const { client, calls } = fakeClient([{ value: ids(101, 102) }, EMPTY, EMPTY]);
     const pages = await collect(
       fetchDealPages({
         client,
@@ -82,7 +38,7 @@ describe("fetchDealPages: full pass", () => {
       }),
     );
     expect(pages).toHaveLength(1);
-    expect(calls.map(filterOf)).toEqual(["Id gt 100", "Id gt 102"]);
+    expect(calls.map(filterOf)).toEqual(["Id gt 100", "Id gt 102", "Id gt 102"]);
     expect(calls[0]?.target).not.toContain("Products");
   });
 
@@ -102,12 +58,14 @@ describe("fetchDealPages: full pass", () => {
     expect(calls).toHaveLength(1);
   });
 
-  it("follows @odata.nextLink verbatim, also on another host, and relative links against the page URL", async () => {
-    const absolute = "https://public6-api2.ploomes.com/Deals?$filter=Id%20gt%203&$top=3&$skip=3";
+  it("follows an @odata.nextLink on the base origin verbatim, and relative links against the page URL", async () => {
+    const absolute = `${BASE}/Deals?$filter=Id%20gt%203&$top=3&$skip=3`;
     const { client, calls } = fakeClient([
       { value: ids(1, 2, 3), nextLink: absolute },
       { value: ids(4, 5, 6), nextLink: "Deals?$skip=6" },
       { value: ids(7) },
+      EMPTY,
+      EMPTY,
     ]);
     const pages = await collect(
       fetchDealPages({
@@ -120,16 +78,19 @@ describe("fetchDealPages: full pass", () => {
       }),
     );
     expect(calls[1]).toEqual({ kind: "absolute", target: absolute });
-    expect(calls[2]).toEqual({ kind: "absolute", target: "https://public6-api2.ploomes.com/Deals?$skip=6" });
+    expect(calls[2]).toEqual({ kind: "absolute", target: `${BASE}/Deals?$skip=6` });
+    // Without a nextLink the keyset takes over again, from the last row.
+    expect(calls.slice(3)).toEqual([
+      { kind: "page", target: expect.stringContaining("Id%20gt%207") },
+      { kind: "page", target: expect.stringContaining("Id%20gt%207") },
+    ]);
     expect(pages.map((page) => page.viaNextLink)).toEqual([false, true, true]);
-    expect(pages.map((page) => page.last)).toEqual([false, false, true]);
+    expect(pages.map((page) => page.warnings)).toEqual([[], [], []]);
     expect(pages.at(-1)?.nextPosition).toEqual({ lastId: 7 });
   });
 
   it("drops an Id repeated right after itself across pages", async () => {
-    const { client } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` }, { value: ids(2, 3) }, {
-      value: [],
-    }]);
+    const { client } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` }, { value: ids(2, 3) }, EMPTY, EMPTY]);
     const pages = await collect(
       fetchDealPages({
         client,
@@ -165,7 +126,7 @@ describe("fetchDealPages: loop guard", () => {
   });
 
   it("a repeated nextLink is a loop error", async () => {
-    const link = "https://public6-api2.ploomes.com/Deals?$skip=2";
+    const link = `${BASE}/Deals?$skip=2`;
     const { client, calls } = fakeClient([
       { value: ids(1, 2), nextLink: link },
       { value: ids(3, 4), nextLink: link },
@@ -206,8 +167,8 @@ describe("fetchDealPages: loop guard", () => {
     expect(error.message).toContain("out of order");
   });
 
-  it("a page without any usable key is an invalid response", async () => {
-    const { client } = fakeClient([{ value: [{ Id: "x" }, null] }]);
+  it("a page without any usable key is an invalid response naming the fields, never the values", async () => {
+    const { client } = fakeClient([{ value: [{ Id: "x-17", ContactName: "Maria Aparecida", CNPJ: null, Amount: 99.5 }, null] }]);
     const error = await rejection(
       collect(
         fetchDealPages({
@@ -221,6 +182,9 @@ describe("fetchDealPages: loop guard", () => {
       ),
     );
     expect(error.kind).toBe("invalid-response");
+    expect(error.message).toContain("none of the 2 rows has a usable Id");
+    expect(error.message).toContain("{Id: string, ContactName: string, CNPJ: null, Amount: number}");
+    for (const value of ["x-17", "Maria Aparecida", "99.5"]) expect(error.message).not.toContain(value);
   });
 
   it("stops before fetching when the signal is aborted", async () => {
@@ -253,6 +217,8 @@ describe("fetchDealPages: incremental pass", () => {
     const { client, calls } = fakeClient([
       { value: [{ Id: 9, LastUpdateDate: d1 }, { Id: 4, LastUpdateDate: d2 }] },
       { value: [{ Id: 5, LastUpdateDate: d2 }] },
+      EMPTY,
+      EMPTY,
     ]);
     const pages = await collect(
       fetchDealPages({
@@ -267,6 +233,8 @@ describe("fetchDealPages: incremental pass", () => {
     expect(calls.map(filterOf)).toEqual([
       `LastUpdateDate ge ${since}`,
       `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 4)`,
+      `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 5)`,
+      `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 5)`,
     ]);
     expect(pages.map((page) => page.nextPosition)).toEqual([
       { lastUpdateDate: d2, lastId: 4 },
@@ -311,7 +279,7 @@ describe("fetchDealPages: incremental pass", () => {
   it("compares dates across offsets exactly when checking progress", async () => {
     // 13:11:12.9571235Z is 100 ns after d2 (10:11:12.9571234-03:00): it advances.
     const later = "2024-05-02T13:11:12.9571235Z";
-    const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: later }] }]);
+    const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: later }] }, EMPTY, EMPTY]);
     const pages = await collect(
       fetchDealPages({
         client,
@@ -328,7 +296,7 @@ describe("fetchDealPages: incremental pass", () => {
 
 describe("fetchDealPages: mode and position checked together", () => {
   it("accepts mode and position from separate variables and rejects a mismatch", async () => {
-    const { client } = fakeClient([{ value: ids(1) }]);
+    const { client } = fakeClient([{ value: ids(1) }, EMPTY, EMPTY]);
     const mode: "full" | "incremental" = "full";
     const position: { lastId: number | null } | { since: string } = { since: "2024-01-01T00:00:00Z" };
     expect(() => fetchDealPages({ client, mode, position, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }))

@@ -1,6 +1,7 @@
 // Test doubles for the sync runner: a manual clock, a fake SyncDb that records every call, a
-// scripted PloomesClient (one step per request, in order), a deal factory that satisfies
-// dealSchema, and Config objects built through parseConfig. Nothing here waits on real time.
+// scripted PloomesClient (one step per request, getPage and getAbsolute alike, in order), a deal
+// factory that satisfies dealSchema, and Config objects built through parseConfig. Nothing here
+// waits on real time: a step that must "take a while" awaits whatever the test controls.
 
 import { formatProblems, parseConfig } from "../../supabase/functions/_shared/config/config.ts";
 import type { Config, Env } from "../../supabase/functions/_shared/config/config.ts";
@@ -13,7 +14,7 @@ import type {
   RunSummary,
   SyncDb,
 } from "../../supabase/functions/_shared/db/rpc.ts";
-import type { ClientStats, PageResponse, PloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
+import type { ClientStats, PageResponse, PloomesClient, RequestOptions } from "../../supabase/functions/_shared/ploomes/client.ts";
 import type { DealReject, DealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
 
 export const PLOOMES_BASE = "https://public-api2.ploomes.com";
@@ -112,10 +113,18 @@ export interface IngestCall {
   readonly rows: readonly DealRow[];
   readonly position: unknown;
   readonly rejects: readonly DealReject[];
+  readonly warnings: readonly string[];
   readonly stats: DbClientStats;
   readonly leaseSeconds: number;
 }
-export interface FinishCall { readonly fn: "finishPass"; readonly runId: number; readonly stats: DbClientStats; readonly maxRejectRatio: number }
+export interface HeartbeatCall { readonly fn: "heartbeat"; readonly runId: number; readonly leaseSeconds: number; readonly stats: DbClientStats }
+export interface FinishCall {
+  readonly fn: "finishPass";
+  readonly runId: number;
+  readonly stats: DbClientStats;
+  readonly maxRejectRatio: number;
+  readonly maxDeleteRatio: number;
+}
 export interface PartialCall { readonly fn: "endPartial"; readonly runId: number; readonly stats: DbClientStats }
 export interface FailCall {
   readonly fn: "failRun";
@@ -134,7 +143,15 @@ export interface LogFailureCall {
   readonly hint: string | null;
   readonly httpStatus: number;
 }
-export type DbCall = ClaimCall | IngestCall | FinishCall | PartialCall | FailCall | DisableProductsCall | LogFailureCall;
+export type DbCall =
+  | ClaimCall
+  | IngestCall
+  | HeartbeatCall
+  | FinishCall
+  | PartialCall
+  | FailCall
+  | DisableProductsCall
+  | LogFailureCall;
 export type DbFn = DbCall["fn"];
 
 /** Behaviour overrides; each may throw to simulate a database error. Defaults succeed. */
@@ -142,6 +159,8 @@ export interface FakeDbOptions {
   readonly claim?: Claim;
   readonly onClaim?: (options: ClaimOptions) => void;
   readonly ingestPage?: (call: IngestCall) => IngestResult;
+  /** May throw (or reject) to simulate a failed beat, e.g. a DatabaseError PT409. */
+  readonly heartbeat?: (call: HeartbeatCall) => void | Promise<void>;
   readonly finishPass?: (call: FinishCall) => RunSummary;
   readonly endPartial?: (call: PartialCall) => RunSummary;
   readonly failRun?: (call: FailCall) => RunSummary;
@@ -166,14 +185,19 @@ export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
       options.onClaim?.(claimOptions);
       return claim;
     },
-    ingestPage: async (runId, rows, position, rejects, stats, leaseSeconds) => {
-      const call: IngestCall = { fn: "ingestPage", runId, rows, position, rejects, stats, leaseSeconds };
+    ingestPage: async (runId, rows, position, rejects, warnings, stats, leaseSeconds) => {
+      const call: IngestCall = { fn: "ingestPage", runId, rows, position, rejects, warnings, stats, leaseSeconds };
       calls.push(call);
       if (options.ingestPage) return options.ingestPage(call);
       return { stored: rows.length, inserted: rows.length, updated: 0, unchanged: 0, rejected: rejects.length };
     },
-    finishPass: async (runId, stats, maxRejectRatio) => {
-      const call: FinishCall = { fn: "finishPass", runId, stats, maxRejectRatio };
+    heartbeat: async (runId, leaseSeconds, stats) => {
+      const call: HeartbeatCall = { fn: "heartbeat", runId, leaseSeconds, stats };
+      calls.push(call);
+      await options.heartbeat?.(call);
+    },
+    finishPass: async (runId, stats, maxRejectRatio, maxDeleteRatio) => {
+      const call: FinishCall = { fn: "finishPass", runId, stats, maxRejectRatio, maxDeleteRatio };
       calls.push(call);
       return options.finishPass ? options.finishPass(call) : runSummary({ runId, status: "succeeded" });
     },
@@ -200,14 +224,19 @@ export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
 // ---------------------------------------------------------------- PloomesClient
 
 export interface PloomesRequest {
+  /** Which client method was called. */
+  readonly kind: "page" | "absolute";
+  /** What it was called with: a path for getPage, an absolute URL for getAbsolute. */
   readonly path: string;
   readonly deadlineMs: number;
   /** The clock when the request started (before the step's simulated duration). */
   readonly atMs: number | null;
+  /** The caller's signal (the runner's: aborted by the caller or by a lost lease). */
+  readonly signal: AbortSignal | undefined;
 }
 
-/** Answers one request: returns a page or throws. */
-export type PageStep = (request: PloomesRequest) => PageResponse;
+/** Answers one request: returns (or resolves to) a page, or throws (rejects). */
+export type PageStep = (request: PloomesRequest) => PageResponse | Promise<PageResponse>;
 
 export interface FakePloomes extends PloomesClient {
   readonly requests: PloomesRequest[];
@@ -226,6 +255,9 @@ export interface FakePloomesOptions {
   readonly msPerRequest?: number;
 }
 
+/** The origin of PLOOMES_BASE (the default PLOOMES_BASE_URL), computed without the client. */
+export const PLOOMES_ORIGIN = new URL(PLOOMES_BASE).origin;
+
 export function createFakePloomes(steps: readonly PageStep[], options: FakePloomesOptions = {}): FakePloomes {
   const requests: PloomesRequest[] = [];
   const params = (index: number): URLSearchParams => {
@@ -233,21 +265,27 @@ export function createFakePloomes(steps: readonly PageStep[], options: FakePloom
     if (path === undefined) throw new Error(`no request #${index}`);
     return new URLSearchParams(path.slice(path.indexOf("?") + 1));
   };
+  const answer = async (kind: PloomesRequest["kind"], path: string, requestOptions: RequestOptions) => {
+    const request: PloomesRequest = {
+      kind,
+      path,
+      deadlineMs: requestOptions.deadlineMs,
+      atMs: options.clock?.now() ?? null,
+      signal: requestOptions.signal,
+    };
+    requests.push(request);
+    const step = steps[requests.length - 1];
+    if (step === undefined) throw new Error(`fake Ploomes: unexpected request #${requests.length}: ${path}`);
+    options.clock?.advance(options.msPerRequest ?? 0);
+    return step(request);
+  };
   return {
+    origin: PLOOMES_ORIGIN,
     requests,
     filterOf: (index) => params(index).get("$filter"),
     paramOf: (index, name) => params(index).get(name),
-    getPage: async (path, requestOptions) => {
-      const request: PloomesRequest = { path, deadlineMs: requestOptions.deadlineMs, atMs: options.clock?.now() ?? null };
-      requests.push(request);
-      const step = steps[requests.length - 1];
-      if (step === undefined) throw new Error(`fake Ploomes: unexpected request #${requests.length}: ${path}`);
-      options.clock?.advance(options.msPerRequest ?? 0);
-      return step(request);
-    },
-    getAbsolute: async (url) => {
-      throw new Error(`fake Ploomes: getAbsolute is not scripted (${url})`);
-    },
+    getPage: (path, requestOptions) => answer("page", path, requestOptions),
+    getAbsolute: (url, requestOptions) => answer("absolute", url, requestOptions),
     stats: (): ClientStats => ({
       requests: requests.length,
       retries: FAKE_RETRIES,
@@ -261,12 +299,41 @@ export function createFakePloomes(steps: readonly PageStep[], options: FakePloom
   };
 }
 
+const urlOf = (request: PloomesRequest): string =>
+  request.kind === "page" ? `${PLOOMES_BASE}${request.path}` : request.path;
+
 /** A step answering `values` (no nextLink). */
 export const page = (values: readonly unknown[]): PageStep => (request) => ({
   value: [...values],
   nextLink: null,
-  url: `${PLOOMES_BASE}${request.path}`,
+  url: urlOf(request),
 });
+
+/** A step answering `values` with `@odata.nextLink` = `nextLink`. */
+export const pageWithLink = (values: readonly unknown[], nextLink: string): PageStep => (request) => ({
+  value: [...values],
+  nextLink,
+  url: urlOf(request),
+});
+
+/** The two empty answers in a row that end a pass. */
+export const passEnd = (): PageStep[] => [page([]), page([])];
+
+/** A step that first awaits `during` (the test fires timers there), then answers with `then`. */
+export const slow = (during: (request: PloomesRequest) => Promise<void>, then: PageStep): PageStep => async (request) => {
+  await during(request);
+  return then(request);
+};
+
+/** Resolves never; rejects with the signal's reason once the request's signal aborts. */
+export function untilAborted(request: PloomesRequest): Promise<never> {
+  const signal = request.signal;
+  if (signal === undefined) return Promise.reject(new Error("untilAborted: the request has no signal"));
+  return new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
 
 /** A step that throws `error`. */
 export const fails = (error: Error): PageStep => () => {

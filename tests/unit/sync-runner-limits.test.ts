@@ -8,6 +8,7 @@ import {
   fails,
   grantedClaim,
   page,
+  passEnd,
   refusingProducts,
   runSummary,
   T0,
@@ -98,11 +99,23 @@ describe("runSync: time budget", () => {
     expect(outcome.body["durationMs"]).toBe(5_000);
   });
 
-  it("a short page within the budget finishes the pass instead of ending partial", async () => {
-    const { db, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)])], msPerRequest: 300 });
+  it("a pass whose end is confirmed within the budget finishes instead of ending partial", async () => {
+    // 100 ms requests: page 1 ends at 100, the short page 2 at 200; at 200 + 150 ≤ 1000 the two
+    // empty answers are fetched (200 → 400) and the pass is complete.
+    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...passEnd()], msPerRequest: 100 });
     const outcome = await run();
+    expect(ploomes.requests).toHaveLength(4);
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
     expect(outcome.body["status"]).toBe("succeeded");
+  });
+
+  it("a short page is not taken for the end: when the budget runs out after it, the run ends partial", async () => {
+    // 300 ms requests: the short page 2 ends at 600; 600 + 450 > 1000 → partial, nothing finished.
+    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...passEnd()], msPerRequest: 300 });
+    const outcome = await run();
+    expect(ploomes.requests).toHaveLength(2);
+    expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "endPartial"]);
+    expect(outcome.body["status"]).toBe("partial");
   });
 
   it("a BudgetExceededError from the client after a stored page ends the run partial", async () => {
@@ -127,10 +140,13 @@ describe("runSync: time budget", () => {
 describe("runSync: Products expansion fallback", () => {
   it("retries a 403 without Products, records the warning once, and stores rows with lineItems null", async () => {
     const forbidden = http(403, "Your request has been forbidden");
-    const { db, ploomes, run, eventNames } = setup({ steps: [refusingProducts(forbidden, deals(1, 3)), refusingProducts(forbidden, deals(1, 3))] });
+    const { db, ploomes, run, eventNames } = setup({
+      steps: [refusingProducts(forbidden, deals(1, 3)), refusingProducts(forbidden, deals(1, 3)), ...passEnd()],
+    });
     const outcome = await run();
 
-    expect(ploomes.requests).toHaveLength(2);
+    expect(ploomes.requests).toHaveLength(4);
+    expect(ploomes.requests.slice(2).every((request) => !request.path.includes("Products("))).toBe(true);
     expect(ploomes.requests[0]?.path).toContain("Products(");
     expect(ploomes.requests[1]?.path).not.toContain("Products(");
     expect(ploomes.requests[1]?.path).toContain("Contact(");
@@ -151,10 +167,10 @@ describe("runSync: Products expansion fallback", () => {
     const forbidden = http(403);
     const { db, ploomes, run } = setup({
       env: { PLOOMES_PAGE_SIZE: "2" },
-      steps: [page(deals(1, 2)), fails(forbidden), refusingProducts(forbidden, [deal(3)])],
+      steps: [page(deals(1, 2)), fails(forbidden), refusingProducts(forbidden, [deal(3)]), ...passEnd()],
     });
     const outcome = await run();
-    expect(ploomes.requests).toHaveLength(3);
+    expect(ploomes.requests).toHaveLength(5);
     expect(ploomes.filterOf(1)).toBe("Id gt 2");
     expect(ploomes.filterOf(2)).toBe("Id gt 2");
     expect(ploomes.requests[2]?.path).not.toContain("Products(");
@@ -194,8 +210,12 @@ describe("runSync: Products expansion fallback", () => {
   });
 
   it("without Products available from the start, rows carry lineItems null and no warning is recorded", async () => {
-    const { db, run } = setup({ claim: grantedClaim({ runId: RUN_ID, productsAvailable: false }), steps: [page(deals(1, 2))] });
-    await run();
+    const { db, run } = setup({
+      claim: grantedClaim({ runId: RUN_ID, productsAvailable: false }),
+      steps: [page(deals(1, 2)), ...passEnd()],
+    });
+    const outcome = await run();
+    expect(outcome.status).toBe(200);
     expect(db.callsTo("disableProducts")).toHaveLength(0);
     expect(db.callsTo("ingestPage")[0]?.rows.map((row) => row.lineItems)).toEqual([null, null]);
   });

@@ -1,11 +1,16 @@
-// Shared set-up for the runner's unit tests: a fake clock, database and Ploomes client wired
-// into runSync, plus small helpers for Ploomes errors and expected client counters.
+// Shared set-up for the runner's unit tests: a fake clock, database, Ploomes client and
+// heartbeat timer wired into runSync, plus small helpers for Ploomes errors, expected client
+// counters and the source identity the runner claims with. No real timer is ever armed: the
+// heartbeat uses manual timers (the test's own `schedule`, or ones only the test can fire).
+import { createHash } from "node:crypto";
 import type { Env } from "../../supabase/functions/_shared/config/config.ts";
 import type { Claim } from "../../supabase/functions/_shared/db/rpc.ts";
 import type { SyncRequest } from "../../supabase/functions/_shared/http/request-body.ts";
 import { PloomesHttpError } from "../../supabase/functions/_shared/ploomes/errors.ts";
 import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
 import type { RunnerDeps } from "../../supabase/functions/_shared/sync/runner.ts";
+import type { ScheduleTimeout } from "../../supabase/functions/_shared/ploomes/timing.ts";
+import { createManualTimers } from "./ploomes-fakes.ts";
 import {
   createFakeDb,
   createFakePloomes,
@@ -32,6 +37,8 @@ interface SetupOptions {
   readonly claimMs?: number;
   /** How long each ingestPage call takes on the fake clock. */
   readonly ingestMs?: number;
+  /** The heartbeat timer; defaults to manual timers returned as `timers`. */
+  readonly schedule?: ScheduleTimeout;
 }
 
 export function setup(options: SetupOptions = {}) {
@@ -47,6 +54,7 @@ export function setup(options: SetupOptions = {}) {
   });
   const ploomes = createFakePloomes(options.steps ?? [], { clock, msPerRequest: options.msPerRequest ?? 0 });
   const events: Record<string, unknown>[] = [];
+  const timers = createManualTimers();
   const deps: RunnerDeps = {
     config: makeConfig(options.env),
     db,
@@ -55,9 +63,10 @@ export function setup(options: SetupOptions = {}) {
     log: (event) => {
       events.push(event);
     },
+    schedule: options.schedule ?? timers.schedule,
   };
   const eventNames = (): unknown[] => events.map((event) => event["event"]);
-  return { clock, db, ploomes, events, eventNames, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
+  return { clock, db, ploomes, events, eventNames, timers, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
 }
 
 export function http(status: number, body = ""): PloomesHttpError {
@@ -69,3 +78,8 @@ export function http(status: number, body = ""): PloomesHttpError {
 }
 
 export const STATS_AFTER = (requests: number) => ({ requests, retries: FAKE_RETRIES, throttledWaits: FAKE_THROTTLED_WAITS });
+
+/** `<base URL> key:sha256:<first 16 hex digits>`, computed with node:crypto, not the code under test. */
+export function expectedSource(baseUrl: string, apiKey: string): string {
+  return `${baseUrl} key:sha256:${createHash("sha256").update(apiKey, "utf8").digest("hex").slice(0, 16)}`;
+}

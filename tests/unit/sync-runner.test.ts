@@ -1,23 +1,25 @@
 // runSync: claiming, walking full and incremental passes, and invalid deals.
 import { describe, expect, it } from "vitest";
 import {
+  API_KEY,
   deal,
   DEAL_LAST_UPDATE,
   deals,
   grantedClaim,
   page,
+  passEnd,
   runSummary,
 } from "./sync-fakes.ts";
-import { RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
+import { expectedSource, RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
 
 describe("runSync: claim", () => {
-  it("passes the request and the configuration to claim (lease = ceil(2 × request timeout), source = base URL)", async () => {
+  it("passes the request and the configuration to claim (lease = ceil(2 × request timeout), source = base URL + key fingerprint)", async () => {
     const { db, run } = setup({
       env: {
         PLOOMES_REQUEST_TIMEOUT_MS: "1234",
         SYNC_FULL_EVERY_HOURS: "24",
         SYNC_OVERLAP_SECONDS: "60",
-        PLOOMES_BASE_URL: "https://ploomes-sim.example.test",
+        PLOOMES_BASE_URL: "https://ploomes-sim.example.test/",
       },
       claim: { claimed: false, runId: 8, holderRunId: 6, leaseExpiresAt: "2024-05-02T12:01:00Z" },
     });
@@ -33,10 +35,24 @@ describe("runSync: claim", () => {
           leaseSeconds: 3,
           fullEveryHours: 24,
           overlapSeconds: 60,
-          source: "https://ploomes-sim.example.test",
+          source: expectedSource("https://ploomes-sim.example.test", API_KEY),
         },
       },
     ]);
+    expect(db.callsTo("claim")[0]?.options.source).not.toContain(API_KEY);
+  });
+
+  it("another key on the same base URL claims as another source (which forces a full pass)", async () => {
+    const first = setup({ env: { PLOOMES_API_KEY: "KEY-OF-ACCOUNT-A-0123456789" }, steps: passEnd() });
+    const second = setup({ env: { PLOOMES_API_KEY: "KEY-OF-ACCOUNT-B-0123456789" }, steps: passEnd() });
+    await first.run();
+    await second.run();
+    const sources = [first, second].map(({ db }) => db.callsTo("claim")[0]?.options.source);
+    expect(sources).toEqual([
+      expectedSource("https://public-api2.ploomes.com", "KEY-OF-ACCOUNT-A-0123456789"),
+      expectedSource("https://public-api2.ploomes.com", "KEY-OF-ACCOUNT-B-0123456789"),
+    ]);
+    expect(sources[0]).not.toBe(sources[1]);
   });
 
   it("answers 409 with the holder's run id when the lease is taken, and does nothing else", async () => {
@@ -63,16 +79,19 @@ describe("runSync: a full pass", () => {
   it("walks two pages (300 + 10), stores each with its position, then finishes the pass", async () => {
     const summary = runSummary({ runId: RUN_ID, status: "succeeded", pages: 2, dealsFetched: 310, customersChanged: 4 });
     const { db, ploomes, run, eventNames } = setup({
-      steps: [page(deals(1, 300)), page(deals(301, 310))],
+      steps: [page(deals(1, 300)), page(deals(301, 310)), ...passEnd()],
       msPerRequest: 100,
       db: { finishPass: () => summary },
     });
     const outcome = await run();
 
-    // Requests: keyset on Id, no filter on the first page; the short second page ends the pass.
-    expect(ploomes.requests).toHaveLength(2);
+    // Requests: keyset on Id, no filter on the first page; the short second page does not end
+    // the pass: two empty answers after it do.
+    expect(ploomes.requests).toHaveLength(4);
     expect(ploomes.filterOf(0)).toBeNull();
     expect(ploomes.filterOf(1)).toBe("Id gt 300");
+    expect(ploomes.filterOf(2)).toBe("Id gt 310");
+    expect(ploomes.filterOf(3)).toBe("Id gt 310");
     expect(ploomes.paramOf(0, "$orderby")).toBe("Id");
     expect(ploomes.paramOf(0, "$top")).toBe("300");
     expect(ploomes.requests[0]?.path).toContain("Products(");
@@ -84,20 +103,23 @@ describe("runSync: a full pass", () => {
     expect(first?.rows).toHaveLength(300);
     expect(first?.rows.map((row) => row.id)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
     expect(first?.rejects).toEqual([]);
+    expect(first?.warnings).toEqual([]);
     expect(first?.leaseSeconds).toBe(60); // 2 × 30 000 ms default
     expect(first?.stats).toEqual(STATS_AFTER(1));
     expect(second?.position).toEqual({ lastId: 310 });
     expect(second?.rows.map((row) => row.id)).toEqual([301, 302, 303, 304, 305, 306, 307, 308, 309, 310]);
     expect(second?.stats).toEqual(STATS_AFTER(2));
 
-    expect(db.callsTo("finishPass")).toEqual([{ fn: "finishPass", runId: RUN_ID, stats: STATS_AFTER(2), maxRejectRatio: 0.01 }]);
-    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 200 } });
+    expect(db.callsTo("finishPass")).toEqual([
+      { fn: "finishPass", runId: RUN_ID, stats: STATS_AFTER(4), maxRejectRatio: 0.01, maxDeleteRatio: 0.1 },
+    ]);
+    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 400 } });
     expect(eventNames()).toEqual(["run-start", "page", "page", "run-end"]);
   });
 
   it("maps every field of a deal to its row (Contact's name wins; line items with catalog price)", async () => {
     const noContact = deal(2, { Contact: null, FinishDate: null, Amount: null, Products: [] });
-    const { db, run } = setup({ steps: [page([deal(1), noContact])] });
+    const { db, run } = setup({ steps: [page([deal(1), noContact]), ...passEnd()] });
     await run();
     const rows = db.callsTo("ingestPage")[0]?.rows;
     expect(rows).toEqual([
@@ -132,34 +154,36 @@ describe("runSync: a full pass", () => {
     ]);
   });
 
-  it("a page of exactly pageSize needs one more (empty) request, then finishes", async () => {
+  it("a page of exactly pageSize needs two more (empty) answers, then finishes", async () => {
     const { db, ploomes, run } = setup({
       env: { PLOOMES_PAGE_SIZE: "2" },
-      steps: [page(deals(1, 2)), page(deals(3, 4)), page([])],
+      steps: [page(deals(1, 2)), page(deals(3, 4)), ...passEnd()],
     });
     const outcome = await run();
-    expect(ploomes.requests).toHaveLength(3);
-    expect([ploomes.filterOf(0), ploomes.filterOf(1), ploomes.filterOf(2)]).toEqual([null, "Id gt 2", "Id gt 4"]);
+    expect(ploomes.requests).toHaveLength(4);
+    expect([0, 1, 2, 3].map((index) => ploomes.filterOf(index))).toEqual([null, "Id gt 2", "Id gt 4", "Id gt 4"]);
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
     expect(outcome.status).toBe(200);
   });
 
-  it("an empty first page finishes the pass without storing anything", async () => {
-    const { db, run } = setup({ steps: [page([])] });
+  it("two empty answers at the start finish the pass without storing anything", async () => {
+    const { db, ploomes, run } = setup({ steps: passEnd() });
     const outcome = await run();
+    expect(ploomes.requests).toHaveLength(2);
     expect(db.fns()).toEqual(["claim", "finishPass"]);
     expect(outcome.status).toBe(200);
   });
 
-  it("passes SYNC_MAX_REJECT_RATIO to finishPass and answers 502 when the pass fails there", async () => {
+  it("passes SYNC_MAX_REJECT_RATIO and SYNC_MAX_DELETE_RATIO to finishPass and answers 502 when the pass fails there", async () => {
     const failed = runSummary({ runId: RUN_ID, status: "failed", error: "3 of 10 deals failed validation", hint: "see rejects" });
     const { db, run } = setup({
-      env: { SYNC_MAX_REJECT_RATIO: "0.05" },
-      steps: [page(deals(1, 3))],
+      env: { SYNC_MAX_REJECT_RATIO: "0.05", SYNC_MAX_DELETE_RATIO: "0.25" },
+      steps: [page(deals(1, 3)), ...passEnd()],
       db: { finishPass: () => failed },
     });
     const outcome = await run();
     expect(db.callsTo("finishPass")[0]?.maxRejectRatio).toBe(0.05);
+    expect(db.callsTo("finishPass")[0]?.maxDeleteRatio).toBe(0.25);
     expect(outcome.status).toBe(502);
     expect(outcome.body).toMatchObject({ status: "failed", error: "3 of 10 deals failed validation" });
   });
@@ -167,7 +191,7 @@ describe("runSync: a full pass", () => {
   it("resumes a full pass after the stored lastId", async () => {
     const { db, ploomes, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { lastId: 123 } }),
-      steps: [page(deals(124, 125))],
+      steps: [page(deals(124, 125)), ...passEnd()],
     });
     const outcome = await run();
     expect(ploomes.filterOf(0)).toBe("Id gt 123");
@@ -182,7 +206,7 @@ describe("runSync: incremental passes", () => {
     const later = "2024-05-01T12:00:00.1234568-03:00";
     const { db, ploomes, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, mode: "incremental", resumed: true, position: { lastUpdateDate: saved, lastId: 42 }, since: null }),
-      steps: [page([deal(41, { LastUpdateDate: later }), deal(43, { LastUpdateDate: later })])],
+      steps: [page([deal(41, { LastUpdateDate: later }), deal(43, { LastUpdateDate: later })]), ...passEnd()],
     });
     const outcome = await run();
     expect(ploomes.filterOf(0)).toBe(
@@ -196,7 +220,7 @@ describe("runSync: incremental passes", () => {
   it("starts a new incremental pass from since", async () => {
     const { db, ploomes, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, mode: "incremental", position: null, since: "2024-04-30T23:55:00Z" }),
-      steps: [page([deal(5)])],
+      steps: [page([deal(5)]), ...passEnd()],
     });
     await run();
     expect(ploomes.filterOf(0)).toBe("LastUpdateDate ge 2024-04-30T23:55:00Z");
@@ -219,19 +243,23 @@ describe("runSync: incremental passes", () => {
 });
 
 describe("runSync: invalid deals", () => {
-  it("passes invalid deals to ingestPage as rejects {id, reason} and the valid ones as rows", async () => {
+  it("passes invalid deals to ingestPage as rejects {id, field, reason} and the valid ones as rows", async () => {
     const badStatus = deal(2, { StatusId: "won" });
     const badId = deal(0, { Id: "x-17" });
-    const { db, run } = setup({ steps: [page([deal(1), badStatus, badId, deal(3)])] });
+    const badDiscount = deal(4, { Products: [{ ProductId: 77, Quantity: 1, UnitPrice: 10, Discount: 120, Total: 10 }] });
+    const { db, run } = setup({ steps: [page([deal(1), badStatus, badId, deal(3), badDiscount]), ...passEnd()] });
     const outcome = await run();
     const call = db.callsTo("ingestPage")[0];
     expect(call?.rows.map((row) => row.id)).toEqual([1, 3]);
-    expect(call?.rejects).toHaveLength(2);
+    expect(call?.rejects).toHaveLength(3);
     expect(call?.rejects[0]?.id).toBe(2);
+    expect(call?.rejects[0]?.field).toBe("StatusId");
     expect(call?.rejects[0]?.reason).toMatch(/^StatusId: /);
     expect(call?.rejects[1]?.id).toBeNull();
+    expect(call?.rejects[1]?.field).toBe("Id");
     expect(call?.rejects[1]?.reason).toMatch(/^Id: /);
-    expect(call?.position).toEqual({ lastId: 3 });
+    expect(call?.rejects[2]).toMatchObject({ id: 4, field: "Products.0.Discount" });
+    expect(call?.position).toEqual({ lastId: 4 });
     expect(outcome.status).toBe(200);
   });
 });

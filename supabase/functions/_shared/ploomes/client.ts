@@ -10,7 +10,7 @@
 import {
   BudgetExceededError,
   displayUrl,
-  PloomesInvalidResponseError,
+  PloomesForeignUrlError,
   PloomesNetworkError,
   PloomesTimeoutError,
   redactSecret,
@@ -18,7 +18,7 @@ import {
 } from "./errors.ts";
 import type { PloomesErrorInit } from "./errors.ts";
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_RETRIES, nextRetry } from "./retry.ts";
-import { describeThrown, HTTP_OK, interpretResponse } from "./response.ts";
+import { describeThrown, interpretResponse } from "./response.ts";
 import type { Failure, PageResponse } from "./response.ts";
 import type { Jitter } from "./retry.ts";
 import { createTokenBucket } from "./token-bucket.ts";
@@ -301,12 +301,7 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       const target = new URL(requireHttpUrl(url, "nextLink"));
       // The key goes only to the configured origin (this also refuses an https → http downgrade).
       if (target.origin !== origin) {
-        const reason = `the URL is on ${target.origin}, not on PLOOMES_BASE_URL's origin ${origin}, ` +
-          "so it was not requested (the User-Key is sent only to PLOOMES_BASE_URL)";
-        throw new PloomesInvalidResponseError(HTTP_OK, reason, "", false, {
-          method: "GET",
-          url: scrub(redactUrl(url)),
-        });
+        throw new PloomesForeignUrlError(target.origin, origin, { method: "GET", url: scrub(redactUrl(url)) });
       }
       return request(target.href, requestOptions);
     },

@@ -118,8 +118,30 @@ export class PloomesInvalidResponseError extends PloomesError {
 export function describeSuccessBody(body: string): string {
   const trimmed = body.trim();
   if (trimmed === "") return "(empty)";
-  if (looksLikeHtml(trimmed)) return summarizeErrorBody(trimmed).text;
+  // Only a body that IS a page (it starts like one) shows its <title>; the rest of any body is
+  // never quoted, and JSON that merely contains "<html" stays JSON.
+  if (HTML_START.test(trimmed)) {
+    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(trimmed.slice(0, BODY_SNIPPET_MAX))?.[1];
+    return title === undefined ? "an HTML page without a title" : `HTML page: ${collapse(title).slice(0, SUMMARY_MAX)}`;
+  }
   return `${body.length} characters starting with ${JSON.stringify(trimmed.slice(0, 1))}`;
+}
+
+/** The start of an HTML document. */
+const HTML_START = /^<(!doctype\s+html|html|head|body)\b/i;
+
+/** A URL the client will not send the User-Key to (another origin than PLOOMES_BASE_URL's). */
+export class PloomesForeignUrlError extends PloomesError {
+  constructor(targetOrigin: string, origin: string, init: PloomesErrorInit) {
+    super(
+      "invalid-response",
+      `refused to request ${targetOrigin}: it is not PLOOMES_BASE_URL's origin ${origin}`,
+      "the User-Key is sent only to PLOOMES_BASE_URL; if Ploomes moved the account to that host, set PLOOMES_BASE_URL to it",
+      false,
+      init,
+    );
+    this.name = "PloomesForeignUrlError";
+  }
 }
 
 export class PloomesLoopError extends PloomesError {
