@@ -12,6 +12,7 @@ import { startSimulator } from "../local/ploomes-simulator/index.ts";
 import { DB_URL, PROJECT_ROOT } from "../local/stack/paths.ts";
 import { stackUp } from "../local/stack/stack.ts";
 import { toDealRow, parseDealPage } from "../supabase/functions/_shared/ploomes/deal-schema.ts";
+import { toSqlDeal } from "../supabase/functions/_shared/db/rpc.ts";
 import { buildFullDealsQuery } from "../supabase/functions/_shared/ploomes/odata.ts";
 import { callFunction } from "./lib/gateway-sync.ts";
 import { prepareLocalFunction } from "./lib/local-function.ts";
@@ -78,20 +79,15 @@ async function sqlFigures(deals: unknown[]): Promise<void> {
     return result;
   };
   await db.query(`update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null, lease_run_id = null, lease_expires_at = null;
-    truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers; delete from ploomes_sync.runs; delete from ploomes_sync.passes;`);
+    truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers, ploomes_sync.rejected_deals; delete from ploomes_sync.runs; delete from ploomes_sync.passes;`);
   const claim = (await asService<{ c: { runId: number } }>("select public.sync_claim('cli', 'full', false, 3600) as c", [])).rows[0]?.c;
   if (!claim) throw new Error("claim failed");
   const pageTimes: number[] = [];
   for (let i = 0; i < deals.length; i += PAGE) {
     const { deals: parsed } = parseDealPage(deals.slice(i, i + PAGE));
-    const rows = parsed.map((d) => toDealRow(d, true)).map((r) => ({
-      id: r.id, contact_id: r.contactId, contact_name: r.contactName, contact_display_name: null, contact_type_id: r.contactTypeId,
-      contact_cnpj: r.contactCnpj, contact_cpf: r.contactCpf, status_id: r.statusId, amount: r.amount, create_date: r.createDate,
-      finish_date: r.finishDate, last_update_date: r.lastUpdateDate, last_update_raw: r.lastUpdateDate,
-      line_items: r.lineItems?.map((li) => ({ product_id: li.productId, quantity: li.quantity, unit_price: li.unitPrice, discount: li.discount, total: li.total, catalog_unit_price: li.catalogUnitPrice })) ?? null,
-    }));
+    const rows = parsed.map((d) => toSqlDeal(toDealRow(d, true)));
     const started = performance.now();
-    await asService("select public.sync_ingest_page($1, $2::jsonb, $3::jsonb, '[]'::jsonb, '{}'::jsonb, 3600)",
+    await asService("select public.sync_ingest_page(p_run_id => $1, p_deals => $2::jsonb, p_position => $3::jsonb, p_lease_seconds => 3600)",
       [claim.runId, JSON.stringify(rows), JSON.stringify({ lastId: rows.at(-1)?.id ?? null })]);
     pageTimes.push(performance.now() - started);
   }
@@ -102,7 +98,8 @@ async function sqlFigures(deals: unknown[]): Promise<void> {
   const again = (await asService<{ c: { runId: number } }>("select public.sync_claim('cli', 'full', false, 3600) as c", [])).rows[0]?.c;
   if (!again) throw new Error("claim failed");
   started = performance.now();
-  await asService("select public.sync_finish_pass($1)", [again.runId]);
+  // Every deal unseen is far above the mass-delete guard's ratio: allowed explicitly here.
+  await asService("select public.sync_finish_pass($1, p_max_delete_ratio => 1)", [again.runId]);
   say(`- finish a full pass that saw no page (sweeps every deal, deletes every customer): ${ms(performance.now() - started)}`);
   await db.end();
 }

@@ -4,10 +4,10 @@
 // integration and e2e one after the other, since they share the database). Every step runs even
 // if an earlier one failed, and the last line sums up tests and checks.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { psql } from "../local/stack/database.ts";
-import { DB_URL, FUNCTIONS_DIR, LOCAL_DIR, PROJECT_ROOT, binPath } from "../local/stack/paths.ts";
+import { DB_URL, FUNCTIONS_DIR, LOCAL_DIR, MATRIX_SUMMARY_FILE, PROJECT_ROOT, binPath } from "../local/stack/paths.ts";
 import { stackUp } from "../local/stack/stack.ts";
 
 interface StepResult {
@@ -57,6 +57,13 @@ function pgProveCounts(output: string, ok: boolean): { passed: number; failed: n
   return { passed: total - failedSubtests, failed };
 }
 
+/** The bad-input matrix's line: cases run, converged to mirror = source, rows lost on the way. */
+function matrixSummary(): string {
+  if (!existsSync(MATRIX_SUMMARY_FILE)) return "bad-input matrix: did not run";
+  const m = JSON.parse(readFileSync(MATRIX_SUMMARY_FILE, "utf8")) as { cases: number; converged: number; rowsLost: number; total: number };
+  return `bad-input matrix: ${m.total} cases, ${m.converged} converged, ${m.rowsLost} rows lost`;
+}
+
 async function main(): Promise<void> {
   mkdirSync(LOCAL_DIR, { recursive: true });
   process.stdout.write("▶ local stack\n");
@@ -78,13 +85,16 @@ async function main(): Promise<void> {
   const sqlTests = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".test.sql")).sort();
   await step("pgTAP (pg_prove)", "pg_prove", ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))], pgProveCounts);
   await vitestStep("fast", ["unit", "simulator"]);
+  rmSync(MATRIX_SUMMARY_FILE, { force: true });
   await vitestStep("integration", ["integration"]);
+  const matrix = matrixSummary();
   await vitestStep("e2e", ["e2e"]);
 
   const passed = results.reduce((sum, r) => sum + r.passed, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);
   process.stdout.write("\nSummary\n");
   for (const r of results) process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.passed} passed, ${r.failed} failed)\n`);
+  process.stdout.write(`${matrix}\n`);
   process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);
 }

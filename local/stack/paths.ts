@@ -9,6 +9,8 @@ export const LOGS_DIR = join(LOCAL_DIR, "logs");
 export const RUN_DIR = join(LOCAL_DIR, "run");
 export const PG_DIR = join(LOCAL_DIR, "pg");
 export const STACK_ENV_FILE = join(LOCAL_DIR, "stack.env");
+/** The bad-input matrix's one-line summary ({cases, converged, rowsLost, total}), printed by `npm test`. */
+export const MATRIX_SUMMARY_FILE = join(LOCAL_DIR, "bad-input-matrix.json");
 /** Env handed to Edge Functions served by the gateway (like `supabase functions serve --env-file`). */
 export const FUNCTIONS_ENV_FILE = join(LOCAL_DIR, "functions.env");
 

@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
-import { LOCAL_DIR } from "../../local/stack/paths.ts";
+import { LOCAL_DIR, MATRIX_SUMMARY_FILE } from "../../local/stack/paths.ts";
 import { BAD_INPUT_CASES, MATRIX_REQUEST_TIMEOUT_MS, type CaseContext } from "../support/bad-input-cases.ts";
 import {
-  changedIds, compareWithSource, contactsOf, MATRIX_SUMMARY_FILE, readStoredState, startForeignHost, type ForeignHost,
+  changedIds, compareWithSource, contactsOf, readStoredState, startForeignHost, type ForeignHost,
 } from "../support/bad-input-harness.ts";
 import { connectDb } from "../support/stack.ts";
 import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";

@@ -5,14 +5,9 @@
 // simulator's raw snapshot through tests/support/expected-sales.ts, never from the code under test.
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import type pg from "pg";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
-import { LOCAL_DIR } from "../../local/stack/paths.ts";
 import { expectedCustomerSales } from "./expected-sales.ts";
-
-/** Where the matrix leaves its summary ({cases, converged, rowsLost, total}) for `npm test` to print. */
-export const MATRIX_SUMMARY_FILE = join(LOCAL_DIR, "bad-input-matrix.json");
 
 type Raw = Record<string, unknown>;
 

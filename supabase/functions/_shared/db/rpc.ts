@@ -101,7 +101,7 @@ export interface ClaimOptions {
 }
 
 /** The row shape `sync_ingest_page` reads with jsonb_to_recordset. */
-function toSqlDeal(row: DealRow) {
+export function toSqlDeal(row: DealRow) {
   return {
     id: row.id,
     contact_id: row.contactId,
