@@ -122,8 +122,9 @@ create or replace function ploomes_sync.refusal_reason(p_sqlstate text, p_messag
 language sql immutable
 set search_path = ''
 as $$
+  -- Greedy: from the first double quote to the last, since the value itself may hold quotes.
   select left(format('the database refused the row (SQLSTATE %s: %s)', p_sqlstate,
-                     regexp_replace(p_message, '"[^"]*"', '"…"', 'g')), 200)
+                     regexp_replace(p_message, '".*"', '"…"')), 200)
 $$;
 
 drop function if exists public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, integer);
@@ -151,6 +152,7 @@ declare
   v_deal jsonb;
   v_rejects jsonb := coalesce(p_rejects, '[]'::jsonb);
   v_reject_ids bigint[];
+  v_counted jsonb[] := '{}';
 begin
   if jsonb_typeof(p_deals) is distinct from 'array' then
     raise exception 'p_deals must be a JSON array' using errcode = '22023';
@@ -167,10 +169,15 @@ begin
   exception when others then
     -- Rule: a row the database refuses is rejected alone, never its page. Row by row, each in
     -- its own subtransaction, to find it (only on this rare path; a good page is one statement).
+    -- A deal repeated in the page is stored once per version (the newer-than guard keeps the
+    -- latest) but counted once, as the one-statement path counts it.
     for v_deal in select e.value from jsonb_array_elements(p_deals) e loop
       begin
         select * into strict v_result from ploomes_sync.store_deals(v_run.pass_id, v_run.dry_run, jsonb_build_array(v_deal), v_now);
-        v_stored := v_stored + v_result.stored; v_inserted := v_inserted + v_result.inserted; v_updated := v_updated + v_result.updated;
+        if not coalesce(v_deal -> 'id' = any (v_counted), false) then
+          v_counted := v_counted || (v_deal -> 'id');
+          v_stored := v_stored + v_result.stored; v_inserted := v_inserted + v_result.inserted; v_updated := v_updated + v_result.updated;
+        end if;
       exception when others then
         v_rejects := v_rejects || jsonb_build_array(jsonb_build_object(
           'id', case when jsonb_typeof(v_deal -> 'id') = 'number' then v_deal -> 'id' end,

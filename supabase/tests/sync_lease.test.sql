@@ -1,9 +1,10 @@
 -- The sync lease (DESIGN §5 "lease"): one run at a time, refused claims are recorded as skipped
 -- runs (409), an expired lease is taken over and its holder marked failed, and a run that lost
--- its lease can no longer write (SQLSTATE PT409). Argument validation raises 22023.
+-- its lease can no longer write (SQLSTATE PT409). Argument validation raises 22023. A run waiting
+-- on Ploomes extends its lease with sync_heartbeat (holder only: PT409 otherwise).
 begin;
 set local search_path = extensions, public;
-select plan(54);
+select plan(69);
 
 -- Clean the state this file relies on (all rolled back at the end).
 \i supabase/tests/support/reset_sync_state.sql
@@ -74,7 +75,8 @@ select is(pg_temp.res('b2') ->> 'claimed', 'false', 'a dry-run claim is refused 
 -- ---------------------------------------------------------------------------------------------
 -- 3. The holder heartbeats (ingests a page), then stops: its lease expires and is taken over.
 insert into t_call values ('a.page1',
-  public.sync_ingest_page(pg_temp.run_id('a'), pg_temp.one_deal(930000001, 940000001), '{"lastId": 930000001}', '[]', '{}', 3600));
+  public.sync_ingest_page(pg_temp.run_id('a'), pg_temp.one_deal(930000001, 940000001), '{"lastId": 930000001}',
+                           p_lease_seconds => 3600));
 select is(pg_temp.res('a.page1') ->> 'inserted', '1', 'the holder stores a page');
 
 -- Time passes without a heartbeat (simulated: no sleeping).
@@ -121,7 +123,8 @@ select is((select r.status from ploomes_sync.runs r where r.id = pg_temp.run_id(
 -- 5. The new holder works; each page extends its lease (heartbeat).
 update ploomes_sync.state set lease_expires_at = '2000-01-01T00:00:00Z', lease_heartbeat_at = '2000-01-01T00:00:00Z';
 select lives_ok(
-  format($$select public.sync_ingest_page(%s, pg_temp.one_deal(930000003, 940000003), '{"lastId": 930000003}', '[]', '{"requests": 7}', 600)$$,
+  format($$select public.sync_ingest_page(%s, pg_temp.one_deal(930000003, 940000003), '{"lastId": 930000003}',
+                                         p_client => '{"requests": 7}', p_lease_seconds => 600)$$,
          pg_temp.run_id('c')),
   'the new holder can ingest');
 select ok((select s.lease_expires_at > now() + interval '9 minutes' from ploomes_sync.state s), 'a page extends the lease by p_lease_seconds');
@@ -154,6 +157,50 @@ select throws_ok(format($$select public.sync_ingest_page(%s, '{"id": 1}', '{}')$
   '22023', null, 'sync_ingest_page with a non-array page raises 22023');
 select is((select count(*)::int from ploomes_sync.runs), 5, 'the invalid calls recorded no run (only a, b, b2, c and d exist)');
 select is((select s.lease_run_id from ploomes_sync.state s), pg_temp.run_id('d'), 'the invalid calls left the lease alone');
+
+-- ---------------------------------------------------------------------------------------------
+-- 7. sync_heartbeat: a run waiting on Ploomes keeps its lease without storing a page.
+-- Time passes (simulated) until d's lease is about to lapse.
+update ploomes_sync.state set lease_expires_at = now() + interval '1 second', lease_heartbeat_at = '2000-01-01T00:00:00Z';
+update ploomes_sync.runs set heartbeat_at = '2000-01-01T00:00:00Z' where id = pg_temp.run_id('d');
+insert into t_call values ('d.hb', public.sync_heartbeat(pg_temp.run_id('d'), 600, '{"requests": 4, "retries": 1, "throttledWaits": 2}'));
+
+-- Both stamps come from one clock reading, so the lease is exactly p_lease_seconds past the heartbeat.
+select is((select s.lease_expires_at - s.lease_heartbeat_at from ploomes_sync.state s), interval '600 seconds',
+  'heartbeat: the lease now ends p_lease_seconds (600 s) after the heartbeat');
+select ok((select s.lease_heartbeat_at >= now() from ploomes_sync.state s), 'heartbeat: recorded at the call (not the old 2000-01-01 stamp)');
+select is((pg_temp.res('d.hb') ->> 'leaseExpiresAt')::timestamptz, (select s.lease_expires_at from ploomes_sync.state s),
+  'heartbeat: returns the new expiry');
+select is((select s.lease_run_id from ploomes_sync.state s), pg_temp.run_id('d'), 'heartbeat: the lease still names the run');
+select is(
+  (select row(r.status, r.requests, r.retries, r.throttled_waits, r.heartbeat_at >= now())::text from ploomes_sync.runs r where r.id = pg_temp.run_id('d')),
+  row('running', 4, 1, 2, true)::text, 'heartbeat: the run stays running, with the client counters and its heartbeat_at');
+
+insert into t_call values ('d.hb2', public.sync_heartbeat(pg_temp.run_id('d')));
+select is((select s.lease_expires_at - s.lease_heartbeat_at from ploomes_sync.state s), interval '60 seconds',
+  'heartbeat: p_lease_seconds defaults to 60');
+select is((select r.requests from ploomes_sync.runs r where r.id = pg_temp.run_id('d')), 4,
+  'heartbeat: without client stats the counters are kept');
+
+-- A live, heartbeating run is not taken over.
+insert into t_call values ('e', public.sync_claim('cron', 'auto', false, 3600));
+select is(pg_temp.res('e') ->> 'claimed', 'false', 'heartbeat: a claim during the extended lease is refused');
+
+-- Only the holder may heartbeat: PT409, and the lease is untouched.
+create temp table t_lease on commit drop as select s.lease_run_id, s.lease_expires_at, s.lease_heartbeat_at from ploomes_sync.state s;
+select throws_ok(format('select public.sync_heartbeat(%s, 600)', pg_temp.run_id('c')), 'PT409', null,
+  'heartbeat: a run that released its lease gets PT409');
+select throws_ok(format('select public.sync_heartbeat(%s, 600)', pg_temp.run_id('a')), 'PT409', null,
+  'heartbeat: a taken-over run gets PT409');
+select throws_ok(format('select public.sync_heartbeat(%s)', pg_temp.run_id('e')), 'PT409', null,
+  'heartbeat: a skipped run (never held the lease) gets PT409');
+-- A non-positive lease is an argument error, whoever calls.
+select throws_ok(format('select public.sync_heartbeat(%s, 0)', pg_temp.run_id('d')), '22023', null, 'heartbeat: lease 0 raises 22023');
+select throws_ok(format('select public.sync_heartbeat(%s, -30)', pg_temp.run_id('d')), '22023', null, 'heartbeat: a negative lease raises 22023');
+select throws_ok(format('select public.sync_heartbeat(%s, null)', pg_temp.run_id('d')), '22023', null, 'heartbeat: a null lease raises 22023');
+select is((select row(s.lease_run_id, s.lease_expires_at, s.lease_heartbeat_at)::text from ploomes_sync.state s),
+  (select row(l.lease_run_id, l.lease_expires_at, l.lease_heartbeat_at)::text from t_lease l),
+  'heartbeat: the refused calls left the lease as it was');
 
 select * from finish();
 rollback;

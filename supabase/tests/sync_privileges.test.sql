@@ -3,7 +3,7 @@
 -- later without its revoke/grant, or without `search_path = ''`, fails here.
 begin;
 set local search_path = extensions, public;
-select plan(35);
+select plan(63);
 
 -- Clean the state the behavioural checks rely on (all rolled back at the end).
 \i supabase/tests/support/reset_sync_state.sql
@@ -11,8 +11,16 @@ select plan(35);
 -- ---------------------------------------------------------------------------------------------
 -- The API exists with the signatures the Edge Function calls.
 select has_function('public', 'sync_claim', array['text', 'text', 'boolean', 'integer', 'numeric', 'integer', 'text'], 'sync_claim exists');
-select has_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'], 'sync_ingest_page exists');
-select has_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric'], 'sync_finish_pass exists');
+-- sync_ingest_page(run, deals, position, rejects, warnings, client, lease_seconds)
+select has_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'], 'sync_ingest_page exists');
+-- sync_finish_pass(run, client, max_reject_ratio, max_delete_ratio)
+select has_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric', 'numeric'], 'sync_finish_pass exists');
+select has_function('public', 'sync_heartbeat', array['bigint', 'integer', 'jsonb'], 'sync_heartbeat exists');
+select has_function('public', 'sync_allow_mass_delete', array[]::text[], 'sync_allow_mass_delete exists');
+-- The replaced signatures are gone: no stale overload keeps old grants or old behaviour.
+select hasnt_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'],
+  'the old sync_ingest_page(..., p_client, p_lease_seconds) is dropped');
+select hasnt_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric'], 'the old sync_finish_pass is dropped');
 select has_function('public', 'sync_end_partial', array['bigint', 'jsonb'], 'sync_end_partial exists');
 select has_function('public', 'sync_fail_run', array['bigint', 'text', 'text', 'integer', 'jsonb'], 'sync_fail_run exists');
 select has_function('public', 'sync_disable_products', array['bigint', 'text'], 'sync_disable_products exists');
@@ -87,17 +95,63 @@ select is(
   (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p') and not c.relrowsecurity),
   '{}'::text[], 'RLS is enabled on every ploomes_sync table');
-select ok(
-  (select count(*) >= 5 from pg_class c
+select is(
+  (select count(*)::int from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind = 'r'
-      and c.relname in ('passes', 'runs', 'state', 'deals', 'dirty_customers')),
-  'the checks above covered the five ploomes_sync tables (passes, runs, state, deals, dirty_customers)');
+      and c.relname in ('passes', 'runs', 'state', 'deals', 'dirty_customers', 'rejected_deals')),
+  6, 'the checks above covered the six ploomes_sync tables (passes, runs, state, deals, dirty_customers, rejected_deals)');
 select is(
   (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p')
       and not has_table_privilege('service_role', c.oid, 'SELECT, INSERT, UPDATE, DELETE')),
   '{}'::text[], 'service_role may read and write every ploomes_sync table');
 select ok(not has_schema_privilege('anon', 'ploomes_sync', 'USAGE'), 'anon has no USAGE on schema ploomes_sync');
+
+-- ---------------------------------------------------------------------------------------------
+-- What the data-safety migrations added, named one by one (the catalog-wide checks above would
+-- also catch them; these say which object broke).
+create temp table t_new_fn (f regprocedure primary key) on commit drop;
+insert into t_new_fn values
+  ('public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer)'),
+  ('public.sync_finish_pass(bigint, jsonb, numeric, numeric)'),
+  ('public.sync_heartbeat(bigint, integer, jsonb)'),
+  ('public.sync_allow_mass_delete()'),
+  ('ploomes_sync.parse_deals(jsonb)'),
+  ('ploomes_sync.store_deals(bigint, boolean, jsonb, timestamptz)'),
+  ('ploomes_sync.refusal_reason(text, text)'),
+  ('ploomes_sync.max_customer_money()'),
+  ('ploomes_sync.customer_document(integer, text, text)'),
+  ('ploomes_sync.recompute_customers(bigint[], boolean, timestamptz)');
+select results_eq(
+  $$select f::text, has_function_privilege('anon', f, 'EXECUTE'), has_function_privilege('authenticated', f, 'EXECUTE'),
+           has_function_privilege('service_role', f, 'EXECUTE')
+      from pg_temp.t_new_fn order by 1$$,
+  $$select f::text, false, false, true from pg_temp.t_new_fn order by 1$$,
+  'each new function: EXECUTE for service_role only (not anon, not authenticated)');
+select is(
+  (select coalesce(array_agg(n.f::text order by n.f::text), '{}') from pg_temp.t_new_fn n join pg_proc p on p.oid = n.f
+    where (select bool_or(a.grantee = 0) from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a)),
+  '{}'::text[], 'no new function keeps the default EXECUTE for PUBLIC');
+select is(
+  (select coalesce(array_agg(n.f::text order by n.f::text), '{}') from pg_temp.t_new_fn n join pg_proc p on p.oid = n.f
+    where not coalesce(p.proconfig @> array['search_path=""'], false) or p.prosecdef),
+  '{}'::text[], 'each new function sets search_path = '''' and is not SECURITY DEFINER');
+select is(
+  (select row(p.prosecdef, p.proconfig @> array['search_path=""'])::text from pg_proc p where p.oid = 'ploomes_sync.health()'::regprocedure),
+  row(true, true)::text, 'the rebuilt ploomes_sync.health() is still SECURITY DEFINER with search_path = ''''');
+
+select table_privs_are('ploomes_sync', 'rejected_deals', 'anon', array[]::text[], 'anon has no privilege on rejected_deals');
+select table_privs_are('ploomes_sync', 'rejected_deals', 'authenticated', array[]::text[],
+  'authenticated has no privilege on rejected_deals');
+select ok(has_table_privilege('service_role', 'ploomes_sync.rejected_deals', 'SELECT, INSERT, UPDATE, DELETE'),
+  'service_role reads and writes rejected_deals');
+select ok((select c.relrowsecurity from pg_class c where c.oid = 'ploomes_sync.rejected_deals'::regclass),
+  'RLS is enabled on rejected_deals');
+select col_type_is('public', 'sync_health', 'rejected_deals', 'integer', 'sync_health.rejected_deals is an integer');
+select is(
+  (select a.attname::text from pg_attribute a where a.attrelid = 'public.sync_health'::regclass and a.attnum > 0
+    order by a.attnum desc limit 1),
+  'rejected_deals', 'rejected_deals is the last column of sync_health (the earlier columns keep their order)');
 
 -- public.sync_health: a dashboard badge for signed-in users, nothing for anon.
 select ok(has_table_privilege('authenticated', 'public.sync_health', 'SELECT'), 'authenticated may select sync_health');
@@ -114,8 +168,25 @@ select throws_ok($$select * from public.sync_health$$, '42501', null, 'anon cann
 select throws_ok($$select * from ploomes_sync.health()$$, '42501', null, 'anon cannot call ploomes_sync.health()');
 reset role;
 
+-- Two deals rejected right now (as the sync would record them), for the count below.
+insert into ploomes_sync.rejected_deals (deal_id, field, reason) values (930100001, 'Amount', 'x'), (930100002, '(row)', 'y');
+
+set local role anon;
+select throws_ok($$select public.sync_heartbeat(1)$$, '42501', null, 'anon cannot call sync_heartbeat');
+select throws_ok($$select public.sync_allow_mass_delete()$$, '42501', null, 'anon cannot call sync_allow_mass_delete');
+select throws_ok($$select * from ploomes_sync.rejected_deals$$, '42501', null, 'anon cannot read rejected_deals');
+reset role;
+
 set local role authenticated;
 select throws_ok($$select public.sync_claim('manual')$$, '42501', null, 'authenticated cannot call sync_claim');
+select throws_ok($$select public.sync_heartbeat(1)$$, '42501', null, 'authenticated cannot call sync_heartbeat');
+select throws_ok($$select public.sync_allow_mass_delete()$$, '42501', null, 'authenticated cannot call sync_allow_mass_delete');
+select throws_ok($$select public.sync_ingest_page(1, '[]', '{}')$$, '42501', null, 'authenticated cannot call sync_ingest_page');
+select throws_ok($$select public.sync_finish_pass(1)$$, '42501', null, 'authenticated cannot call sync_finish_pass');
+select throws_ok($$select ploomes_sync.customer_document(1, '11222333000181', null)$$, '42501', null,
+  'authenticated cannot call ploomes_sync.customer_document');
+select throws_ok($$select * from ploomes_sync.rejected_deals$$, '42501', null, 'authenticated cannot read rejected_deals');
+select is((select rejected_deals from public.sync_health), 2, 'authenticated sees the count of rejected deals through sync_health');
 select throws_ok($$select public.sync_fail_run(1, 'x')$$, '42501', null, 'authenticated cannot call sync_fail_run');
 select throws_ok($$select * from ploomes_sync.runs$$, '42501', null, 'authenticated cannot read ploomes_sync.runs');
 select is((select count(*)::int from public.sync_health), 1, 'authenticated reads one sync_health row');
@@ -123,6 +194,7 @@ reset role;
 
 -- The claim refused above left no trace (a refused EXECUTE never reaches the function).
 select is((select count(*)::int from ploomes_sync.runs), 0, 'refused calls recorded no run');
+select is((select mass_delete_allowed_at from ploomes_sync.state), null::timestamptz, 'the refused allowance left no trace');
 
 -- service_role, the Edge Function's role, can drive a whole pass through the API.
 set local role service_role;
@@ -136,11 +208,17 @@ select lives_ok(
          "last_update_raw": "2024-03-07T12:39:44.957-03:00", "line_items": []}]'::jsonb,
       '{"lastId": 910000001}'::jsonb)$$,
   'service_role can ingest a page');
+select lives_ok($$select public.sync_heartbeat(current_setting('sync_test.run_id')::bigint, 3600)$$,
+  'service_role can heartbeat its run');
 select is(public.sync_finish_pass(current_setting('sync_test.run_id')::bigint) ->> 'status', 'succeeded',
   'service_role can finish the pass');
 reset role;
 select is((select total_sales from public.customer_sales where customer_id = 920000001), 12.50::numeric(15, 2),
   'the pass run as service_role published its customer');
+set local role service_role;
+select ok(public.sync_allow_mass_delete() ? 'allowedAt', 'service_role can allow a mass delete');
+reset role;
+select isnt((select mass_delete_allowed_at from ploomes_sync.state), null::timestamptz, '... which sets the allowance');
 
 select * from finish();
 rollback;
