@@ -52,8 +52,9 @@ beforeAll(async () => {
   db = await connectDb();
   // The integration suite pauses the jobs while it runs; here they must be live.
   await db.query("update cron.job set active = true where jobname like 'sync-customer-sales%'");
-  // 500 deals: a full page and a short one, so a one-page-per-invocation pass needs exactly one continuation.
-  sim = await startTestSimulator({ seed: 21, contacts: 40, products: 12, deals: 500 });
+  // 300 deals: one full page. A one-page-per-invocation pass stores it, ends partial, and needs
+  // exactly one continuation, which confirms the end (two empty answers) and publishes.
+  sim = await startTestSimulator({ seed: 21, contacts: 40, products: 12, deals: 300 });
 });
 
 beforeEach(async () => {
