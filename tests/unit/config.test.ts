@@ -53,7 +53,7 @@ describe("parseConfig: defaults and values", () => {
         secretKey: SERVICE_KEY,
         secretKeySource: "SUPABASE_SECRET_KEYS.default",
       },
-      sync: { timeBudgetMs: 120000, fullEveryHours: 168, maxRejectRatio: 0.01, maxDeleteRatio: 0.1, overlapSeconds: 300 },
+      sync: { timeBudgetMs: 120000, cpuBudgetMs: 800, fullEveryHours: 168, maxRejectRatio: 0.01, maxDeleteRatio: 0.1, overlapSeconds: 300 },
     });
   });
 
@@ -64,6 +64,7 @@ describe("parseConfig: defaults and values", () => {
       PLOOMES_BASE_URL: "http://127.0.0.1:54340/",
       SUPABASE_URL: "http://127.0.0.1:54321//",
       SYNC_TIME_BUDGET_MS: "60000",
+      SYNC_CPU_BUDGET_MS: "400",
       PLOOMES_REQUESTS_PER_MINUTE: "30",
       PLOOMES_REQUEST_TIMEOUT_MS: "5000",
       SYNC_FULL_EVERY_HOURS: "0.5",
@@ -80,7 +81,7 @@ describe("parseConfig: defaults and values", () => {
       pageSize: 50,
     });
     expect(parsed.supabase.url).toBe("http://127.0.0.1:54321");
-    expect(parsed.sync).toEqual({ timeBudgetMs: 60000, fullEveryHours: 0.5, maxRejectRatio: 0, maxDeleteRatio: 0.5, overlapSeconds: 0 });
+    expect(parsed.sync).toEqual({ timeBudgetMs: 60000, cpuBudgetMs: 400, fullEveryHours: 0.5, maxRejectRatio: 0, maxDeleteRatio: 0.5, overlapSeconds: 0 });
   });
 
   it("treats an empty or blank value as unset", () => {
@@ -92,6 +93,7 @@ describe("parseConfig: defaults and values", () => {
 describe("parseConfig: ranges", () => {
   const cases: [string, string[], string[], RegExp?][] = [
     ["SYNC_TIME_BUDGET_MS", ["1000", "145000"], ["999", "145001", "150000"], /150 s wall clock/],
+    ["SYNC_CPU_BUDGET_MS", ["10", "800", "1800"], ["9", "1801", "2000"], /kills it \(546\) at 2 s/],
     ["PLOOMES_REQUESTS_PER_MINUTE", ["1", "120"], ["0", "121"], /shared/],
     ["PLOOMES_REQUEST_TIMEOUT_MS", ["1000", "120000"], ["999", "120001"]],
     ["SYNC_FULL_EVERY_HOURS", ["0.01", "10000"], ["0", "-1"]],

@@ -16,6 +16,7 @@ import type {
 } from "../../supabase/functions/_shared/db/rpc.ts";
 import type { ClientStats, PageResponse, PloomesClient, RequestOptions } from "../../supabase/functions/_shared/ploomes/client.ts";
 import type { DealReject, DealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
+import type { WorkerClock } from "../../supabase/functions/_shared/sync/budget.ts";
 
 export const PLOOMES_BASE = "https://public-api2.ploomes.com";
 export const T0 = Date.UTC(2024, 4, 2, 12, 0, 0);
@@ -53,6 +54,25 @@ export function createManualClock(startMs = T0): ManualClock {
     now: () => current,
     advance: (ms) => {
       current += ms;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- worker
+
+export interface FakeWorker extends WorkerClock {
+  /** Adds CPU the worker "used" (e.g. per request a fake Ploomes answers). */
+  burn(ms: number): void;
+}
+
+/** A worker that started at `startedAtMs`, with a CPU counter only the test moves; null = no CPU clock. */
+export function createFakeWorker(startedAtMs: number, withCpuClock = true): FakeWorker {
+  let cpu = 0;
+  return {
+    startedAtMs,
+    cpuUsedMs: () => (withCpuClock ? cpu : null),
+    burn: (ms) => {
+      cpu += ms;
     },
   };
 }

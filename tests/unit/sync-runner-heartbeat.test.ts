@@ -6,6 +6,7 @@ import { createPloomesClient } from "../../supabase/functions/_shared/ploomes/cl
 import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
 import { createFakeClock, createManualTimers } from "./ploomes-fakes.ts";
 import {
+  createFakeWorker,
   API_KEY,
   createFakeDb,
   deals,
@@ -154,7 +155,7 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
         }),
     });
     const outcome = await runSync(
-      { config: makeConfig(), db, ploomes, now: clock.now, log: () => undefined, schedule: beatTimers.schedule },
+      { config: makeConfig(), db, ploomes, now: clock.now, log: () => undefined, schedule: beatTimers.schedule, worker: createFakeWorker(clock.now()) },
       REQUEST,
     );
     expect(fetches).toBe(1); // not retried as a network error

@@ -17,7 +17,8 @@ import { REQUEST, RUN_ID, STATS_AFTER, http, setup } from "./sync-runner-setup.t
 import type { Env } from "../../supabase/functions/_shared/config/config.ts";
 import type { RunnerDeps } from "../../supabase/functions/_shared/sync/runner.ts";
 import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
-import { createFakeDb, createFakePloomes, createManualClock, makeConfig } from "./sync-fakes.ts";
+import { createFakeDb, createFakePloomes, createManualClock,
+  createFakeWorker, makeConfig } from "./sync-fakes.ts";
 import type { PageStep } from "./sync-fakes.ts";
 
 describe("runSync: time budget", () => {
@@ -38,7 +39,8 @@ describe("runSync: time budget", () => {
     expect(outcome.status).toBe(200);
     expect(outcome.body["status"]).toBe("partial");
     expect(outcome.body["durationMs"]).toBe(600);
-    expect(events).toContainEqual({ event: "run-partial", runId: RUN_ID, pages: 2 });
+    expect(outcome.body["stoppedBy"]).toMatch(/^time budget/);
+    expect(events).toContainEqual(expect.objectContaining({ event: "run-partial", runId: RUN_ID, pages: 2, reason: expect.stringMatching(/^time budget/) }));
   });
 
   it("hands the first page a full request timeout and later pages the budget's deadline", async () => {
@@ -366,6 +368,7 @@ describe("runSync: failures", () => {
       ploomes: createFakePloomes([]),
       now: clock.now,
       log: () => undefined,
+      worker: createFakeWorker(clock.now()),
     };
     await expect(runSync(deps, REQUEST)).rejects.toBe(down);
   });

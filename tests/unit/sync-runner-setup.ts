@@ -13,6 +13,7 @@ import type { ScheduleTimeout } from "../../supabase/functions/_shared/ploomes/t
 import { createManualTimers } from "./ploomes-fakes.ts";
 import {
   createFakeDb,
+  createFakeWorker,
   createFakePloomes,
   createManualClock,
   FAKE_RETRIES,
@@ -22,7 +23,7 @@ import {
   PLOOMES_BASE,
   T0,
 } from "./sync-fakes.ts";
-import type { FakeDbOptions, PageStep } from "./sync-fakes.ts";
+import type { FakeDbOptions, FakeWorker, PageStep } from "./sync-fakes.ts";
 
 export const REQUEST: SyncRequest = { mode: "auto", dryRun: false, trigger: "manual" };
 export const RUN_ID = 7;
@@ -39,6 +40,10 @@ interface SetupOptions {
   readonly ingestMs?: number;
   /** The heartbeat timer; defaults to manual timers returned as `timers`. */
   readonly schedule?: ScheduleTimeout;
+  /** The worker; default one that started with the clock and whose CPU only the test moves. */
+  readonly worker?: FakeWorker;
+  /** CPU each Ploomes request costs the fake worker. */
+  readonly cpuPerRequestMs?: number;
 }
 
 export function setup(options: SetupOptions = {}) {
@@ -52,7 +57,13 @@ export function setup(options: SetupOptions = {}) {
     },
     ...options.db,
   });
-  const ploomes = createFakePloomes(options.steps ?? [], { clock, msPerRequest: options.msPerRequest ?? 0 });
+  const worker = options.worker ?? createFakeWorker(T0);
+  const cpuPerRequest = options.cpuPerRequestMs ?? 0;
+  const steps = (options.steps ?? []).map((step): PageStep => (request) => {
+    worker.burn(cpuPerRequest);
+    return step(request);
+  });
+  const ploomes = createFakePloomes(steps, { clock, msPerRequest: options.msPerRequest ?? 0 });
   const events: Record<string, unknown>[] = [];
   const timers = createManualTimers();
   const deps: RunnerDeps = {
@@ -64,9 +75,10 @@ export function setup(options: SetupOptions = {}) {
       events.push(event);
     },
     schedule: options.schedule ?? timers.schedule,
+    worker,
   };
   const eventNames = (): unknown[] => events.map((event) => event["event"]);
-  return { clock, db, ploomes, events, eventNames, timers, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
+  return { clock, db, ploomes, events, eventNames, timers, worker, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
 }
 
 export function http(status: number, body = ""): PloomesHttpError {

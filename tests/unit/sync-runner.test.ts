@@ -113,7 +113,8 @@ describe("runSync: a full pass", () => {
     expect(db.callsTo("finishPass")).toEqual([
       { fn: "finishPass", runId: RUN_ID, stats: STATS_AFTER(4), maxRejectRatio: 0.01, maxDeleteRatio: 0.1 },
     ]);
-    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 400 } });
+    // The fake worker's CPU clock never moves: the invocation used 0 ms of it.
+    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 400, cpuMs: 0 } });
     expect(eventNames()).toEqual(["run-start", "page", "page", "run-end"]);
   });
 

@@ -23,6 +23,14 @@ export const NUMBER_RULES = {
     unit: "milliseconds",
     why: "it must stay under the Edge Runtime's 150 s wall clock, leaving time to answer",
   },
+  SYNC_CPU_BUDGET_MS: {
+    integer: true,
+    defaultValue: 800,
+    min: 10,
+    max: 1_800,
+    unit: "milliseconds of CPU",
+    why: "the Edge Runtime retires a worker after 1 s of CPU and kills it (546) at 2 s; 800 stops short of the first",
+  },
   PLOOMES_REQUESTS_PER_MINUTE: {
     integer: true,
     defaultValue: 90,
@@ -84,6 +92,7 @@ export interface Config {
   };
   readonly sync: {
     readonly timeBudgetMs: number;
+    readonly cpuBudgetMs: number;
     readonly fullEveryHours: number;
     readonly maxRejectRatio: number;
     readonly maxDeleteRatio: number;
@@ -153,6 +162,7 @@ function buildSchema(rename: Rename) {
       rename("SUPABASE_URL"),
     ),
     SYNC_TIME_BUDGET_MS: number("SYNC_TIME_BUDGET_MS"),
+    SYNC_CPU_BUDGET_MS: number("SYNC_CPU_BUDGET_MS"),
     PLOOMES_REQUESTS_PER_MINUTE: number("PLOOMES_REQUESTS_PER_MINUTE"),
     PLOOMES_REQUEST_TIMEOUT_MS: number("PLOOMES_REQUEST_TIMEOUT_MS"),
     SYNC_FULL_EVERY_HOURS: number("SYNC_FULL_EVERY_HOURS"),
@@ -268,6 +278,7 @@ export function parseConfig(env: Env): ConfigResult {
       supabase: { url: data.SUPABASE_URL, secretKey: secretKey.key, secretKeySource: secretKey.source },
       sync: {
         timeBudgetMs: data.SYNC_TIME_BUDGET_MS,
+        cpuBudgetMs: data.SYNC_CPU_BUDGET_MS,
         fullEveryHours: data.SYNC_FULL_EVERY_HOURS,
         maxRejectRatio: data.SYNC_MAX_REJECT_RATIO,
         maxDeleteRatio: data.SYNC_MAX_DELETE_RATIO,

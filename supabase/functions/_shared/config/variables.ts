@@ -12,6 +12,7 @@ export const VARIABLE_NAMES = [
   "SUPABASE_SECRET_KEYS",
   "SUPABASE_SERVICE_ROLE_KEY",
   "SYNC_TIME_BUDGET_MS",
+  "SYNC_CPU_BUDGET_MS",
   "PLOOMES_REQUESTS_PER_MINUTE",
   "PLOOMES_REQUEST_TIMEOUT_MS",
   "SYNC_FULL_EVERY_HOURS",
@@ -79,6 +80,11 @@ export const VARIABLES: Readonly<Record<VariableName, VariableSpec>> = {
     name: "SYNC_TIME_BUDGET_MS",
     secret: false,
     aliases: ["SYNC_BUDGET_MS", "SYNC_TIMEOUT_MS", "SYNC_TIME_LIMIT_MS"],
+  },
+  SYNC_CPU_BUDGET_MS: {
+    name: "SYNC_CPU_BUDGET_MS",
+    secret: false,
+    aliases: ["SYNC_CPU_MS", "SYNC_CPU_LIMIT_MS", "SYNC_CPU_BUDGET"],
   },
   PLOOMES_REQUESTS_PER_MINUTE: {
     name: "PLOOMES_REQUESTS_PER_MINUTE",

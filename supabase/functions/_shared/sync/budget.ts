@@ -1,44 +1,100 @@
-// Time-budget arithmetic for one invocation (pure). The Edge Runtime stops a request at 150 s of
-// wall clock, so an invocation fetches pages only while the next one is expected to finish
-// within SYNC_TIME_BUDGET_MS, then commits its position and answers `partial`.
+// Time and CPU budget arithmetic for one invocation (pure). The Edge Runtime limits a *worker*,
+// not a request: its 150 s wall clock runs from the worker's start (a request may land on a
+// worker with ~75 s left), and it retires the worker after 1 s of CPU and kills it (546) at 2 s,
+// counting every request the worker served. So an invocation fetches pages only while the next
+// one is expected to end before the smaller of SYNC_TIME_BUDGET_MS and the worker's remaining
+// life (less a margin to answer), and before the worker's CPU reaches SYNC_CPU_BUDGET_MS; then
+// it commits its position and answers `partial`.
 
 /** Pages are never estimated faster than this, so a lucky fast page cannot lure us past the budget. */
 export const MIN_PAGE_ESTIMATE_MS = 50;
-/** Estimate = slowest page so far × this margin. */
+/** Estimate = slowest page so far × this margin (time and CPU alike). */
 export const PAGE_ESTIMATE_MARGIN = 1.5;
+/** The Edge Runtime's wall clock per worker (Free plan; paid plans allow more, so this is safe). */
+export const WORKER_WALL_CLOCK_MS = 150_000;
+/** Kept free at the end of the worker's life: answering and committing the run. */
+export const WORKER_END_MARGIN_MS = 10_000;
+
+/** What the invocation knows about its worker. */
+export interface WorkerClock {
+  /** Epoch ms when the function's module was loaded (the worker's start, as close as we can tell). */
+  readonly startedAtMs: number;
+  /** CPU ms the worker has used since then, or null when the runtime offers no CPU clock. */
+  cpuUsedMs(): number | null;
+}
+
+export interface BudgetOptions {
+  readonly startedAtMs: number;
+  readonly budgetMs: number;
+  readonly requestTimeoutMs: number;
+  readonly worker: WorkerClock;
+  /** The worker's CPU at which to stop (SYNC_CPU_BUDGET_MS). */
+  readonly cpuBudgetMs: number;
+  /** Pages per invocation when there is no CPU clock (a conservative stand-in for measuring). */
+  readonly maxPagesWithoutCpuClock: number;
+}
 
 export interface Budget {
   readonly startedAtMs: number;
+  /** The smaller of the time budget and the worker's remaining life. */
   readonly deadlineMs: number;
+  /** When the worker will be stopped, less the margin: no wait may run past it. */
+  readonly workerEndMs: number;
   readonly requestTimeoutMs: number;
+  readonly worker: WorkerClock;
+  readonly cpuBudgetMs: number;
+  readonly maxPagesWithoutCpuClock: number;
   /** The slowest page seen so far (fetch + store), in ms. */
   slowestPageMs: number;
+  /** The most CPU one page has cost so far, in ms. */
+  costliestPageCpuMs: number;
   pagesDone: number;
 }
 
-export function createBudget(startedAtMs: number, budgetMs: number, requestTimeoutMs: number): Budget {
-  return { startedAtMs, deadlineMs: startedAtMs + budgetMs, requestTimeoutMs, slowestPageMs: 0, pagesDone: 0 };
+export type StopReason = "time" | "cpu" | "pages";
+
+export function createBudget(options: BudgetOptions): Budget {
+  const workerEndMs = options.worker.startedAtMs + WORKER_WALL_CLOCK_MS - WORKER_END_MARGIN_MS;
+  return {
+    startedAtMs: options.startedAtMs,
+    deadlineMs: Math.min(options.startedAtMs + options.budgetMs, workerEndMs),
+    workerEndMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    worker: options.worker,
+    cpuBudgetMs: options.cpuBudgetMs,
+    maxPagesWithoutCpuClock: options.maxPagesWithoutCpuClock,
+    slowestPageMs: 0,
+    costliestPageCpuMs: 0,
+    pagesDone: 0,
+  };
 }
 
-export function recordPage(budget: Budget, durationMs: number): void {
+export function recordPage(budget: Budget, durationMs: number, cpuMs: number | null): void {
   budget.slowestPageMs = Math.max(budget.slowestPageMs, durationMs);
+  if (cpuMs !== null) budget.costliestPageCpuMs = Math.max(budget.costliestPageCpuMs, cpuMs);
   budget.pagesDone += 1;
 }
 
 /**
- * Whether to fetch another page. The first page of an invocation is always fetched: a budget
- * shorter than one page must still make progress, or a pass could never finish.
+ * Why no further page may be fetched, or null to go on. The first page of an invocation is
+ * always fetched: a budget shorter than one page must still make progress, or a pass could
+ * never finish (one page costs a few ms of CPU, far from the runtime's hard limit).
  */
-export function shouldFetchNextPage(budget: Budget, nowMs: number): boolean {
-  if (budget.pagesDone === 0) return true;
+export function stopReason(budget: Budget, nowMs: number): StopReason | null {
+  if (budget.pagesDone === 0) return null;
   const estimate = Math.max(budget.slowestPageMs * PAGE_ESTIMATE_MARGIN, MIN_PAGE_ESTIMATE_MS);
-  return nowMs + estimate <= budget.deadlineMs;
+  if (nowMs + estimate > budget.deadlineMs) return "time";
+  const cpuUsed = budget.worker.cpuUsedMs();
+  if (cpuUsed === null) return budget.pagesDone >= budget.maxPagesWithoutCpuClock ? "pages" : null;
+  return cpuUsed + budget.costliestPageCpuMs * PAGE_ESTIMATE_MARGIN > budget.cpuBudgetMs ? "cpu" : null;
 }
 
 /**
  * The deadline handed to the Ploomes client for the next page: the budget's, except for the
- * first page, which may use one full request timeout (see shouldFetchNextPage).
+ * first page, which may use one full request timeout (see stopReason) — but never past the
+ * worker's end, where the runtime would kill the request.
  */
 export function pageDeadline(budget: Budget, nowMs: number): number {
-  return budget.pagesDone === 0 ? Math.max(budget.deadlineMs, nowMs + budget.requestTimeoutMs) : budget.deadlineMs;
+  if (budget.pagesDone > 0) return budget.deadlineMs;
+  return Math.min(Math.max(budget.deadlineMs, nowMs + budget.requestTimeoutMs), budget.workerEndMs);
 }

@@ -11,13 +11,21 @@ import { BudgetExceededError, PloomesHttpError } from "../ploomes/errors.ts";
 import type { FullPosition, IncrementalPosition } from "../ploomes/odata.ts";
 import { fetchDealPages, type DealPage } from "../ploomes/pages.ts";
 import { linkSignals, realScheduleTimeout, type ScheduleTimeout } from "../ploomes/timing.ts";
-import { createBudget, pageDeadline, recordPage, shouldFetchNextPage, type Budget } from "./budget.ts";
+import { createBudget, pageDeadline, recordPage, stopReason, type Budget, type StopReason, type WorkerClock } from "./budget.ts";
 import { describeFailure } from "./failure.ts";
 import { whileBeating } from "./heartbeat.ts";
 import { passStart } from "./positions.ts";
 import { sourceIdentity } from "./source.ts";
 
 const HTTP_FORBIDDEN = 403;
+/** Without a CPU clock: pages per invocation that stay well under 1 s of CPU (~12–20 ms a page). */
+const MAX_PAGES_WITHOUT_CPU_CLOCK = 40;
+/** What a `partial` run says about why it stopped. */
+const STOP_REASONS: Readonly<Record<StopReason, string>> = {
+  time: "time budget (SYNC_TIME_BUDGET_MS or the worker's remaining wall clock)",
+  cpu: "CPU budget (SYNC_CPU_BUDGET_MS; the Edge Runtime retires a worker at 1 s of CPU)",
+  pages: `page cap without a CPU clock (${MAX_PAGES_WITHOUT_CPU_CLOCK} pages)`,
+};
 /** A lease outlives a silent holder by two page timeouts (DESIGN §5), then may be taken over. */
 const LEASE_PAGE_TIMEOUTS = 2;
 
@@ -30,6 +38,8 @@ export interface RunnerDeps {
   readonly signal?: AbortSignal;
   /** Timer for lease heartbeats; injectable so tests control time. */
   readonly schedule?: ScheduleTimeout;
+  /** The worker's age and CPU (see worker-clock.ts). */
+  readonly worker: WorkerClock;
 }
 
 export interface SyncOutcome {
@@ -42,6 +52,12 @@ type Position = FullPosition | IncrementalPosition;
 function dbStats(ploomes: PloomesClient): DbClientStats {
   const s = ploomes.stats();
   return { requests: s.requests, retries: s.retries, throttledWaits: s.throttledWaits };
+}
+
+/** CPU this invocation used, when the runtime can tell. */
+function invocationCpu(worker: WorkerClock, cpuAtStart: number | null): { cpuMs?: number } {
+  const now = worker.cpuUsedMs();
+  return now === null || cpuAtStart === null ? {} : { cpuMs: Math.round(now - cpuAtStart) };
 }
 
 function outcomeOf(summary: RunSummary, startedAtMs: number, now: number, extra: Record<string, unknown> = {}): SyncOutcome {
@@ -103,7 +119,11 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
 async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: number, leaseSeconds: number): Promise<SyncOutcome> {
   const { config, db, ploomes, log } = deps;
   const start = passStart(claim);
-  const budget: Budget = createBudget(startedAtMs, config.sync.timeBudgetMs, config.ploomes.requestTimeoutMs);
+  const cpuAtStart = deps.worker.cpuUsedMs();
+  const budget: Budget = createBudget({
+    startedAtMs, budgetMs: config.sync.timeBudgetMs, requestTimeoutMs: config.ploomes.requestTimeoutMs,
+    worker: deps.worker, cpuBudgetMs: config.sync.cpuBudgetMs, maxPagesWithoutCpuClock: MAX_PAGES_WITHOUT_CPU_CLOCK,
+  });
   // Aborted by the caller, or by a heartbeat that finds the lease taken over.
   const run = linkSignals([deps.signal]);
   let position: Position = start.position;
@@ -113,10 +133,11 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   let pages: AsyncGenerator<DealPage<Position>, void, undefined> | null = null;
   let pagesDeadline = 0;
   // Pages stored so far stay; the pass stays in progress at its saved position.
-  const endPartial = async (reason?: string): Promise<SyncOutcome> => {
+  const endPartial = async (reason: string): Promise<SyncOutcome> => {
     const summary = await db.endPartial(claim.runId, dbStats(ploomes));
-    log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, ...(reason ? { reason } : {}) });
-    return outcomeOf(summary, startedAtMs, deps.now());
+    const cpu = invocationCpu(deps.worker, cpuAtStart);
+    log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, reason, ...cpu });
+    return outcomeOf(summary, startedAtMs, deps.now(), { stoppedBy: reason, ...cpu });
   };
   const heartbeat = {
     leaseSeconds,
@@ -131,8 +152,10 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   try {
     for (;;) {
       const now = deps.now();
+      const cpuBeforePage = deps.worker.cpuUsedMs();
       // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
-      if (productsWarning === null && !shouldFetchNextPage(budget, now)) return await endPartial();
+      const stop = productsWarning === null ? stopReason(budget, now) : null;
+      if (stop !== null) return await endPartial(STOP_REASONS[stop]);
       // The pager is rebuilt when its deadline changes (after the first page) or its query does
       // (products fallback); it resumes from the last stored position either way.
       const deadline = pageDeadline(budget, now);
@@ -158,7 +181,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
           pages = null;
           continue;
         }
-        if (error instanceof BudgetExceededError && budget.pagesDone > 0) return await endPartial("time budget reached while waiting on Ploomes");
+        if (error instanceof BudgetExceededError && budget.pagesDone > 0) return await endPartial(`${STOP_REASONS.time}, reached while waiting on Ploomes`);
         throw error;
       }
       if (productsWarning !== null) {
@@ -174,7 +197,8 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
       const rows = deals.map((deal) => toDealRow(deal, includeProducts));
       const stored = await db.ingestPage(claim.runId, rows, page.nextPosition, rejects, page.warnings, dbStats(ploomes), leaseSeconds);
       position = page.nextPosition;
-      recordPage(budget, deps.now() - now);
+      const cpuAfter = deps.worker.cpuUsedMs();
+      recordPage(budget, deps.now() - now, cpuAfter === null || cpuBeforePage === null ? null : cpuAfter - cpuBeforePage);
       log({
         event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected,
         ms: deps.now() - now, ...(page.warnings.length > 0 ? { warnings: page.warnings } : {}),
@@ -185,6 +209,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   }
 
   const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio, config.sync.maxDeleteRatio);
-  log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged });
-  return outcomeOf(summary, startedAtMs, deps.now());
+  const cpu = invocationCpu(deps.worker, cpuAtStart);
+  log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged, ...cpu });
+  return outcomeOf(summary, startedAtMs, deps.now(), cpu);
 }

@@ -6,6 +6,7 @@ import type { Config, DatabaseAccess } from "../config/config.ts";
 import { createSyncDb } from "../db/rpc.ts";
 import { createPloomesClient } from "../ploomes/client.ts";
 import type { SyncRequest } from "../http/request-body.ts";
+import type { WorkerClock } from "./budget.ts";
 import { runSync, type SyncOutcome } from "./runner.ts";
 
 export type Logger = (event: Record<string, unknown>) => void;
@@ -24,7 +25,7 @@ export async function recordConfigFailure(database: DatabaseAccess, request: Syn
   return summary.runId;
 }
 
-export function runSyncWithConfig(config: Config, request: SyncRequest, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
+export function runSyncWithConfig(config: Config, request: SyncRequest, worker: WorkerClock, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
   const supabase = connect(config.supabase);
   const ploomes = createPloomesClient({
     baseUrl: config.ploomes.baseUrl,
@@ -33,5 +34,5 @@ export function runSyncWithConfig(config: Config, request: SyncRequest, log: Log
     requestTimeoutMs: config.ploomes.requestTimeoutMs,
     onEvent: (event) => log({ event: `ploomes-${event.type}`, ...event }),
   });
-  return runSync({ config, db: createSyncDb(supabase), ploomes, now: () => Date.now(), log }, request);
+  return runSync({ config, db: createSyncDb(supabase), ploomes, now: () => Date.now(), log, worker }, request);
 }
