@@ -4,7 +4,9 @@
 //   2. the SQL API on 100 000 deals: storing pages, and the full-pass finish (sweep + recompute of
 //      every customer), which must stay far below the 8 s statement timeout of service_role;
 //   3. a full pass of 10 000 deals end to end (gateway → Deno → simulator → SQL API) and an
-//      incremental pass with nothing new.
+//      incremental pass with nothing new;
+//   4. the Edge Runtime's limits: a full pass of 100 000 deals at 120 requests/minute through
+//      continuations — CPU per invocation and per 10 000 deals, 546s, peak RSS (scripts/lib/bench-limits.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -14,6 +16,7 @@ import { stackUp } from "../local/stack/stack.ts";
 import { toDealRow, parseDealPage } from "../supabase/functions/_shared/ploomes/deal-schema.ts";
 import { toSqlDeal } from "../supabase/functions/_shared/db/rpc.ts";
 import { buildFullDealsQuery } from "../supabase/functions/_shared/ploomes/odata.ts";
+import { measureLimits } from "./lib/bench-limits.ts";
 import { callFunction } from "./lib/gateway-sync.ts";
 import { prepareLocalFunction } from "./lib/local-function.ts";
 
@@ -21,6 +24,8 @@ const BIG = { seed: 42, contacts: 5_000, products: 300, deals: 100_000 };
 const PAGE = 300;
 const PAGE_SAMPLES = 100;
 const lines: string[] = [];
+/** Figures also written as JSON next to the Markdown report, for tools. */
+const json: Record<string, unknown> = {};
 const say = (line: string) => {
   lines.push(line);
   process.stdout.write(`${line}\n`);
@@ -114,17 +119,28 @@ async function endToEndFigures(): Promise<void> {
   say(`- incremental pass with nothing new: ${String(incremental.body.status)} in ${String(incremental.body.durationMs)} ms, ${String(incremental.body.requests)} request(s)`);
 }
 
+async function limitsFigures(): Promise<void> {
+  say(`\n## Edge Runtime limits: full pass of ${BIG.deals} deals, PLOOMES_REQUESTS_PER_MINUTE=120, no latency`);
+  const f = await measureLimits(BIG);
+  say(`- ${f.status} after ${f.invocations} invocations in ${f.seconds} s; 546 (worker killed): ${f.killed546}`);
+  say(`- function CPU per invocation: max ${f.maxCpuMsPerInvocation ?? "?"} ms (${f.cpuMsPerInvocation.join(", ")}); per 10 000 deals: ${f.cpuMsPer10kDeals ?? "?"} ms`);
+  say(`- peak RSS of a function worker: ${f.peakRssMb === null ? "not reported by the gateway" : `${f.peakRssMb} MB`}`);
+  json["edgeLimits"] = f;
+}
+
 async function main(): Promise<void> {
   await stackUp();
   say(`# Benchmark ${new Date().toISOString()}\n`);
   const deals = await simulatorFigures();
   await sqlFigures(deals);
   await endToEndFigures();
+  await limitsFigures();
   const dir = join(PROJECT_ROOT, "bench", "reports");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}.md`);
   writeFileSync(file, `${lines.join("\n")}\n`);
-  process.stdout.write(`\nreport written to ${file}\n`);
+  writeFileSync(file.replace(/\.md$/, ".json"), `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nreport written to ${file} (and .json)\n`);
 }
 
 main().catch((error: unknown) => {

@@ -22,6 +22,7 @@ describe("createBudget / recordPage", () => {
     const budget = budgetAt(1_000, 5_000, 30_000);
     expect({ ...budget, worker: undefined }).toEqual({
       startedAtMs: 1_000,
+      cpuAtStartMs: 0,
       deadlineMs: 6_000,
       workerEndMs: 141_000, // 1 000 + 150 000 − 10 000
       requestTimeoutMs: 30_000,
@@ -154,14 +155,16 @@ describe("the CPU budget", () => {
     expect(stopReason(budget, 200)).toBe("cpu"); // 801
   });
 
-  it("counts the CPU the worker used before this request (the runtime counts per worker)", () => {
+  it("counts this invocation's CPU against the budget, and the worker's total against the 1 700 ms ceiling", () => {
     const worker = createFakeWorker(0);
-    worker.burn(790); // earlier invocations on the same worker
+    worker.burn(900); // earlier invocations on the same worker
     const budget = budgetAt(50_000, 120_000, 30_000, worker);
-    expect(shouldFetchNextPage(budget, 50_000)).toBe(true); // the first page always goes
-    recordPage(budget, 100, 12);
-    worker.burn(12);
-    expect(stopReason(budget, 50_200)).toBe("cpu"); // 802 + 18 > 800
+    expect(budget.cpuAtStartMs).toBe(900);
+    recordPage(budget, 100, 12); // CPU estimate 18
+    worker.burn(682); // this invocation: 682; worker 1 582
+    expect(shouldFetchNextPage(budget, 50_200)).toBe(true); // 682 + 18 ≤ 800; 1 582 + 18 ≤ 1 700
+    worker.burn(101); // this invocation: 783; worker 1 683
+    expect(stopReason(budget, 50_200)).toBe("cpu"); // 1 683 + 18 > 1 700 (and 783 + 18 > 800)
   });
 
   it("without a CPU clock, caps pages per invocation instead", () => {

@@ -24,14 +24,25 @@ describe("runSync: CPU budget", () => {
     expect(events).toContainEqual(expect.objectContaining({ event: "run-partial", runId: RUN_ID, pages: 4, cpuMs: 80 }));
   });
 
-  it("counts the CPU earlier invocations used on the same worker", async () => {
+  it("budgets this invocation's CPU: what earlier invocations used on the worker does not count", async () => {
     const worker = createFakeWorker(T0);
-    worker.burn(70); // a previous request on this worker
-    // Page 1 always goes (70 → 90); then 90 + 30 > 100 → stop.
+    worker.burn(500); // a previous request on this worker (under the runtime's 1 s, or it would be retired)
     const { ploomes, run } = setup({ env: SMALL_PAGES, steps: fullPages(10), cpuPerRequestMs: 20, worker });
     const outcome = await run();
-    expect(ploomes.requests).toHaveLength(1);
-    expect(outcome.body).toMatchObject({ status: "partial", cpuMs: 20 });
+    expect(ploomes.requests).toHaveLength(4); // as on a fresh worker
+    expect(outcome.body).toMatchObject({ status: "partial", cpuMs: 80 });
+  });
+
+  it("keeps the worker's total clear of the runtime's 2 s kill (less 300 ms)", async () => {
+    const worker = createFakeWorker(T0);
+    worker.burn(1_600);
+    // Default budget 800 would allow 40 pages; the worker's ceiling 1 700 allows: page 1 always
+    // (1 620); page 2 (1 620 + 30 ≤ 1 700 → 1 640); page 3 (1 670 ≤ 1 700 → 1 660); page 4
+    // (1 690 ≤ 1 700 → 1 680); then 1 680 + 30 > 1 700 → stop after 4.
+    const { ploomes, run } = setup({ env: { PLOOMES_PAGE_SIZE: "2" }, steps: fullPages(50), cpuPerRequestMs: 20, worker });
+    const outcome = await run();
+    expect(ploomes.requests).toHaveLength(4);
+    expect(String(outcome.body["stoppedBy"])).toContain("2 s per worker");
   });
 
   it("finishes a pass that fits the CPU budget", async () => {

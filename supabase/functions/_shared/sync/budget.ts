@@ -1,10 +1,12 @@
 // Time and CPU budget arithmetic for one invocation (pure). The Edge Runtime limits a *worker*,
 // not a request: its 150 s wall clock runs from the worker's start (a request may land on a
-// worker with ~75 s left), and it retires the worker after 1 s of CPU and kills it (546) at 2 s,
-// counting every request the worker served. So an invocation fetches pages only while the next
-// one is expected to end before the smaller of SYNC_TIME_BUDGET_MS and the worker's remaining
-// life (less a margin to answer), and before the worker's CPU reaches SYNC_CPU_BUDGET_MS; then
-// it commits its position and answers `partial`.
+// worker with ~75 s left), and it retires the worker (no new requests) once it has used 1 s of
+// CPU and kills it (546) at 2 s, counting every request the worker served. So an invocation
+// fetches pages only while the next one is expected to end before the smaller of
+// SYNC_TIME_BUDGET_MS and the worker's remaining life (less a margin to answer), while its own
+// CPU stays under SYNC_CPU_BUDGET_MS, and while the worker's total stays clear of the kill; then
+// it commits its position and answers `partial`. (A worker that took a request has used under
+// 1 s, so 0.8 s more stays under 2 s.)
 
 /** Pages are never estimated faster than this, so a lucky fast page cannot lure us past the budget. */
 export const MIN_PAGE_ESTIMATE_MS = 50;
@@ -14,6 +16,8 @@ export const PAGE_ESTIMATE_MARGIN = 1.5;
 export const WORKER_WALL_CLOCK_MS = 150_000;
 /** Kept free at the end of the worker's life: answering and committing the run. */
 export const WORKER_END_MARGIN_MS = 10_000;
+/** The worker's CPU at which the runtime kills it (546), less a margin for answering. */
+export const WORKER_CPU_CEILING_MS = 2_000 - 300;
 
 /** What the invocation knows about its worker. */
 export interface WorkerClock {
@@ -28,7 +32,7 @@ export interface BudgetOptions {
   readonly budgetMs: number;
   readonly requestTimeoutMs: number;
   readonly worker: WorkerClock;
-  /** The worker's CPU at which to stop (SYNC_CPU_BUDGET_MS). */
+  /** This invocation's CPU at which to stop (SYNC_CPU_BUDGET_MS). */
   readonly cpuBudgetMs: number;
   /** Pages per invocation when there is no CPU clock (a conservative stand-in for measuring). */
   readonly maxPagesWithoutCpuClock: number;
@@ -42,6 +46,8 @@ export interface Budget {
   readonly workerEndMs: number;
   readonly requestTimeoutMs: number;
   readonly worker: WorkerClock;
+  /** The worker's CPU when this invocation started (null without a CPU clock). */
+  readonly cpuAtStartMs: number | null;
   readonly cpuBudgetMs: number;
   readonly maxPagesWithoutCpuClock: number;
   /** The slowest page seen so far (fetch + store), in ms. */
@@ -61,6 +67,7 @@ export function createBudget(options: BudgetOptions): Budget {
     workerEndMs,
     requestTimeoutMs: options.requestTimeoutMs,
     worker: options.worker,
+    cpuAtStartMs: options.worker.cpuUsedMs(),
     cpuBudgetMs: options.cpuBudgetMs,
     maxPagesWithoutCpuClock: options.maxPagesWithoutCpuClock,
     slowestPageMs: 0,
@@ -84,9 +91,14 @@ export function stopReason(budget: Budget, nowMs: number): StopReason | null {
   if (budget.pagesDone === 0) return null;
   const estimate = Math.max(budget.slowestPageMs * PAGE_ESTIMATE_MARGIN, MIN_PAGE_ESTIMATE_MS);
   if (nowMs + estimate > budget.deadlineMs) return "time";
-  const cpuUsed = budget.worker.cpuUsedMs();
-  if (cpuUsed === null) return budget.pagesDone >= budget.maxPagesWithoutCpuClock ? "pages" : null;
-  return cpuUsed + budget.costliestPageCpuMs * PAGE_ESTIMATE_MARGIN > budget.cpuBudgetMs ? "cpu" : null;
+  const workerCpu = budget.worker.cpuUsedMs();
+  if (workerCpu === null || budget.cpuAtStartMs === null) {
+    return budget.pagesDone >= budget.maxPagesWithoutCpuClock ? "pages" : null;
+  }
+  const nextPageCpu = budget.costliestPageCpuMs * PAGE_ESTIMATE_MARGIN;
+  const overBudget = workerCpu - budget.cpuAtStartMs + nextPageCpu > budget.cpuBudgetMs;
+  const nearKill = workerCpu + nextPageCpu > WORKER_CPU_CEILING_MS;
+  return overBudget || nearKill ? "cpu" : null;
 }
 
 /**

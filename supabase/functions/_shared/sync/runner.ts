@@ -23,7 +23,7 @@ const MAX_PAGES_WITHOUT_CPU_CLOCK = 40;
 /** What a `partial` run says about why it stopped. */
 const STOP_REASONS: Readonly<Record<StopReason, string>> = {
   time: "time budget (SYNC_TIME_BUDGET_MS or the worker's remaining wall clock)",
-  cpu: "CPU budget (SYNC_CPU_BUDGET_MS; the Edge Runtime retires a worker at 1 s of CPU)",
+  cpu: "CPU budget (SYNC_CPU_BUDGET_MS for this invocation, and 2 s per worker, where the Edge Runtime kills it)",
   pages: `page cap without a CPU clock (${MAX_PAGES_WITHOUT_CPU_CLOCK} pages)`,
 };
 /** A lease outlives a silent holder by two page timeouts (DESIGN §5), then may be taken over. */
@@ -119,7 +119,6 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
 async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: number, leaseSeconds: number): Promise<SyncOutcome> {
   const { config, db, ploomes, log } = deps;
   const start = passStart(claim);
-  const cpuAtStart = deps.worker.cpuUsedMs();
   const budget: Budget = createBudget({
     startedAtMs, budgetMs: config.sync.timeBudgetMs, requestTimeoutMs: config.ploomes.requestTimeoutMs,
     worker: deps.worker, cpuBudgetMs: config.sync.cpuBudgetMs, maxPagesWithoutCpuClock: MAX_PAGES_WITHOUT_CPU_CLOCK,
@@ -135,7 +134,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   // Pages stored so far stay; the pass stays in progress at its saved position.
   const endPartial = async (reason: string): Promise<SyncOutcome> => {
     const summary = await db.endPartial(claim.runId, dbStats(ploomes));
-    const cpu = invocationCpu(deps.worker, cpuAtStart);
+    const cpu = invocationCpu(deps.worker, budget.cpuAtStartMs);
     log({ event: "run-partial", runId: claim.runId, pages: budget.pagesDone, reason, ...cpu });
     return outcomeOf(summary, startedAtMs, deps.now(), { stoppedBy: reason, ...cpu });
   };
@@ -209,7 +208,7 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   }
 
   const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio, config.sync.maxDeleteRatio);
-  const cpu = invocationCpu(deps.worker, cpuAtStart);
+  const cpu = invocationCpu(deps.worker, budget.cpuAtStartMs);
   log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged, ...cpu });
   return outcomeOf(summary, startedAtMs, deps.now(), cpu);
 }

@@ -1,0 +1,81 @@
+// `npm run bench`, Edge Runtime limits: a full pass over a large account at the most the
+// configuration allows (PLOOMES_REQUESTS_PER_MINUTE=120, no latency), invoked like the
+// continuation job does until it completes. Reports what the platform limits: the function's CPU
+// per invocation and per 10 000 deals (from each response's `cpuMs`), any 546 (a worker the
+// runtime killed), and the workers' peak RSS as the local gateway measured it.
+import { startSimulator } from "../../local/ploomes-simulator/index.ts";
+import { writeFunctionEnv } from "../../local/stack/function-env.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
+import { GATEWAY_URL } from "../../local/stack/paths.ts";
+import { callFunction } from "./gateway-sync.ts";
+
+/** Invocations after which the bench gives up (a pass that needs more is a finding in itself). */
+const MAX_INVOCATIONS = 40;
+const DEALS_PER_FIGURE = 10_000;
+const HTTP_WORKER_KILLED = 546;
+
+export interface LimitsFigures {
+  readonly deals: number;
+  readonly invocations: number;
+  readonly status: string;
+  readonly cpuMsPerInvocation: number[];
+  readonly maxCpuMsPerInvocation: number | null;
+  readonly cpuMsPer10kDeals: number | null;
+  readonly killed546: number;
+  readonly peakRssMb: number | null;
+  readonly seconds: number;
+}
+
+interface WorkerStats {
+  readonly peakRssMb?: number;
+}
+
+/** The gateway's per-worker figures (`GET /__gateway/functions`), when it offers them. */
+async function peakRssMb(): Promise<number | null> {
+  try {
+    const response = await fetch(`${GATEWAY_URL}/__gateway/functions`);
+    if (!response.ok) return null;
+    const stats = (await response.json()) as Record<string, { workers?: WorkerStats[] }>;
+    const peaks = Object.values(stats).flatMap((fn) => (fn.workers ?? []).map((w) => w.peakRssMb ?? 0));
+    return peaks.length === 0 ? null : Math.max(...peaks);
+  } catch (error) {
+    process.stderr.write(`bench: the gateway's worker figures are unavailable (${(error as Error).message})\n`);
+    return null;
+  }
+}
+
+export async function measureLimits(dataset: { seed: number; contacts: number; products: number; deals: number }): Promise<LimitsFigures> {
+  const sim = await startSimulator({ port: 0, ...dataset });
+  writeFunctionEnv(
+    { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, PLOOMES_REQUESTS_PER_MINUTE: "120", CRON_SECRET: requireStackKeys().CRON_SECRET },
+    "Written by npm run bench (Edge Runtime limits); npm start rewrites it.",
+  );
+  const started = performance.now();
+  const cpu: number[] = [];
+  let killed = 0;
+  let status = "";
+  let invocations = 0;
+  try {
+    for (; invocations < MAX_INVOCATIONS && status !== "succeeded"; invocations += 1) {
+      const call = await callFunction({ mode: invocations === 0 ? "full" : "auto", trigger: invocations === 0 ? "cli" : "continue" });
+      if (call.status === HTTP_WORKER_KILLED) killed += 1;
+      status = String(call.body["status"] ?? call.status);
+      const cpuMs = call.body["cpuMs"];
+      if (typeof cpuMs === "number") cpu.push(cpuMs);
+    }
+  } finally {
+    await sim.stop();
+  }
+  const totalCpu = cpu.reduce((sum, value) => sum + value, 0);
+  return {
+    deals: dataset.deals,
+    invocations,
+    status,
+    cpuMsPerInvocation: cpu,
+    maxCpuMsPerInvocation: cpu.length === 0 ? null : Math.max(...cpu),
+    cpuMsPer10kDeals: cpu.length === 0 ? null : Math.round((totalCpu / dataset.deals) * DEALS_PER_FIGURE),
+    killed546: killed,
+    peakRssMb: await peakRssMb(),
+    seconds: Math.round((performance.now() - started) / 1000),
+  };
+}
