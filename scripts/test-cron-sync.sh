@@ -47,19 +47,25 @@ if ! npm start >.local/test-cron-start.log 2>&1; then
 fi
 CRON_SECRET=$(grep '^CRON_SECRET=' .local/stack.env | cut -d= -f2-)
 
-# 1. A real pg_cron tick: the job rescheduled to every minute, then put back.
+# 1. A real pg_cron tick: the job rescheduled to every minute, then put back. As postgres, which
+#    (as on hosted Supabase) may only read cron.job: cron.alter_job, never `update cron.job`.
 before=$(sql "select coalesce(max(id), 0) from ploomes_sync.runs")
-command=$(sql "select command from cron.job where jobname = '$JOB'")
-sql "select cron.schedule('$JOB', '* * * * *', \$cmd\$$command\$cmd\$)" >/dev/null
+set_schedule() { sql "select cron.alter_job(jobid, schedule := '$1', active := true) from cron.job where jobname = '$JOB'" >/dev/null; }
+set_schedule '* * * * *'
 deadline=$((SECONDS + TICK_TIMEOUT_SECONDS)); run=""
 while [ $SECONDS -lt $deadline ] && [ -z "$run" ]; do
   sleep 2
   run=$(sql "select id from ploomes_sync.runs where id > $before and trigger = 'cron' and status in ('succeeded', 'partial') order by id limit 1")
 done
-sql "select cron.schedule('$JOB', '$PRODUCTION_SCHEDULE', \$cmd\$$command\$cmd\$)" >/dev/null
+set_schedule "$PRODUCTION_SCHEDULE"
 if [ -n "$run" ]; then
-  code=$(sql "select status_code from net._http_response where content::jsonb ->> 'runId' = '$run'")
-  report "pg_cron tick" ok "$run" "${code:-?}"
+  # The run is recorded before the function answers; pg_net records the answer after that.
+  deadline=$((SECONDS + RESPONSE_TIMEOUT_SECONDS)); code=""
+  while [ $SECONDS -lt $deadline ] && [ -z "$code" ]; do
+    code=$(sql "select status_code from net._http_response where content::jsonb ->> 'runId' = '$run'")
+    [ -z "$code" ] && sleep 1
+  done
+  if [ "$code" = 200 ]; then report "pg_cron tick" ok "$run" "$code"; else report "pg_cron tick" fail "$run" "${code:-none}" "(no 200 in net._http_response)"; fi
 else
   report "pg_cron tick" fail "" "" "(no cron run within ${TICK_TIMEOUT_SECONDS}s; see cron.job_run_details)"
 fi

@@ -67,9 +67,9 @@ function matrixSummary(): string {
 async function main(): Promise<void> {
   mkdirSync(LOCAL_DIR, { recursive: true });
   process.stdout.write("▶ local stack\n");
+  // Also pre-creates pgTAP and plpgsql_check in `extensions` as the superuser (local/compat/15_extensions.sql):
+  // every step below runs as postgres, which — as on hosted Supabase — is not a superuser.
   await stackUp();
-  // pgTAP lives in `extensions` like every extension here; tests add it to their search_path.
-  psql(["-c", "create extension if not exists pgtap with schema extensions"]);
 
   const functionEntries = readdirSync(FUNCTIONS_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith("_") && existsSync(join(FUNCTIONS_DIR, d.name, "index.ts")))

@@ -1,9 +1,15 @@
--- Supabase's API roles, as a hosted project has them.
--- anon / authenticated are what PostgREST switches to for publishable (anon) keys and user JWTs;
--- service_role bypasses RLS (secret keys); authenticator is the login role PostgREST connects as.
--- Idempotent: applied on every `stack:up`.
+-- Supabase's roles, as a hosted project has them. Applied on every `stack:up` by the superuser
+-- supabase_admin (local/stack/roles.ts makes sure it exists); idempotent.
+--   supabase_admin  the only superuser: owns the extensions, Vault and auth (initdb's user here)
+--   postgres        what `supabase db push`, the SQL editor, pg_cron jobs, the tests and the local
+--                   gateway run as: NOT a superuser, so a migration that needs one fails here too
+--   anon / authenticated   what PostgREST switches to for publishable (anon) keys and user JWTs
+--   service_role    bypasses RLS (secret keys); authenticator is the login role PostgREST uses
 do $$
 begin
+  if not exists (select 1 from pg_roles where rolname = 'postgres') then
+    create role postgres login password 'postgres';
+  end if;
   if not exists (select 1 from pg_roles where rolname = 'anon') then
     create role anon nologin noinherit;
   end if;
@@ -18,6 +24,18 @@ begin
   end if;
 end
 $$;
+
+-- postgres as hosted Supabase leaves it (supabase/postgres
+-- migrations/db/migrations/10000000000000_demote-postgres.sql): every attribute but SUPERUSER.
+-- On a cluster made by an older checkout, postgres was the bootstrap superuser: this demotes it.
+alter role postgres nosuperuser createdb createrole login replication bypassrls;
+-- The search_path hosted projects give postgres (migrations/db/init-scripts/00000000000003-post-setup.sql),
+-- so extensions in `extensions` (plpgsql_check for `supabase db lint`, pgTAP) resolve unqualified.
+alter role postgres set search_path to "$user", public, extensions;
+-- The database belongs to the superuser; postgres may create schemas in it and objects in public.
+alter database postgres owner to supabase_admin;
+grant all on database postgres to postgres;
+grant all on schema public to postgres;
 
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;

@@ -23,19 +23,29 @@ function jwtError(message: string): AuthOutcome {
   return { ok: false, status: 401, body: { code: "PGRST301", message, details: "", hint: "" } };
 }
 
-export function verifyJwt(token: string, secret: string, nowSeconds: number): AuthOutcome {
+export type JwtCheck = { ok: true; claims: Record<string, unknown> } | { ok: false; message: string };
+
+/** Checks an HS256 JWT's signature and `exp` against the project's JWT secret. */
+export function checkJwtSignature(token: string, secret: string, nowSeconds: number): JwtCheck {
   const parts = token.split(".");
-  if (parts.length !== 3) return jwtError("Expected 3 parts in JWT; got " + parts.length);
+  if (parts.length !== 3) return { ok: false, message: "Expected 3 parts in JWT; got " + parts.length };
   const [header, payload, signature] = parts as [string, string, string];
   const expected = createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url");
-  if (!sameSecret(expected, signature)) return jwtError("JWSError JWSInvalidSignature");
+  if (!sameSecret(expected, signature)) return { ok: false, message: "JWSError JWSInvalidSignature" };
   let claims: Record<string, unknown>;
   try {
     claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
   } catch (error) {
-    return jwtError(`JWT payload is not JSON: ${(error as Error).message}`);
+    return { ok: false, message: `JWT payload is not JSON: ${(error as Error).message}` };
   }
-  if (typeof claims.exp === "number" && claims.exp < nowSeconds) return jwtError("JWT expired");
+  if (typeof claims.exp === "number" && claims.exp < nowSeconds) return { ok: false, message: "JWT expired" };
+  return { ok: true, claims };
+}
+
+export function verifyJwt(token: string, secret: string, nowSeconds: number): AuthOutcome {
+  const checked = checkJwtSignature(token, secret, nowSeconds);
+  if (!checked.ok) return jwtError(checked.message);
+  const { claims } = checked;
   const role = claims.role;
   if (typeof role !== "string" || !API_ROLES.includes(role as ApiRole)) {
     return jwtError(`JWT role ${JSON.stringify(role)} is not one of ${API_ROLES.join(", ")}`);

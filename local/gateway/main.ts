@@ -1,8 +1,18 @@
 // The local gateway on 127.0.0.1:54321, standing in for Supabase's Kong + PostgREST + Edge Runtime:
-//   POST|GET /rest/v1/rpc/<fn>   → PostgREST-style RPC as the caller's role
-//   ANY      /functions/v1/<fn>  → the function's Deno process
-//   GET      /__local/health     → liveness for the stack scripts (never a Supabase path)
+//   POST|GET /rest/v1/rpc/<fn>      → PostgREST-style RPC as the caller's role
+//   ANY      /functions/v1/<fn>     → the function's Deno worker (functions.ts), under the Edge
+//                                      Runtime's limits and the function's verify_jwt
+//   GET      /__local/health        → liveness for the stack scripts (never a Supabase path)
+//   GET      /__gateway/functions   → per-worker figures: CPU, peak RSS, how each worker ended
+//                                      (local debugging/benchmarks only; no such path on Supabase)
 // and anything else → 501 with an explanation. It also runs the pg_net stand-in's worker.
+//
+// Edge Function limits default to the hosted platform's and can be overridden (integers, read
+// once when the gateway starts; a bad value stops it with an error naming the variable):
+//   EDGE_CPU_SOFT_MS    CPU ms after which a worker is retired (default 1000)
+//   EDGE_CPU_HARD_MS    CPU ms after which a worker is killed, 546 CPUTime (default 2000)
+//   EDGE_MEMORY_MB      memory cap per worker, 546 Memory (default 256)
+//   EDGE_WALL_CLOCK_MS  worker lifetime: retired at half, killed at all, 546 WallClockTime (default 150000)
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import pg from "pg";
@@ -15,9 +25,11 @@ import { FunctionHost } from "./functions.ts";
 import { BodyTooLargeError, headerValue, readBody, sendJson } from "./http.ts";
 import { PgNetWorker } from "./pg-net-worker.ts";
 import { callRpc } from "./rpc.ts";
+import { platformFunctionEnv } from "./platform-env.ts";
+import { limitsFromEnv } from "./worker-limits.ts";
 
 const RPC_BODY_LIMIT_BYTES = 1024 * 1024;
-const FIRST_FUNCTION_PORT = 54400;
+const FIXTURE_FUNCTIONS_DIR = join(PROJECT_ROOT, "tests", "fixtures", "functions");
 const POOL_SIZE = 10;
 
 const keys = requireStackKeys();
@@ -28,28 +40,22 @@ function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-const functions = new FunctionHost(
-  {
-    // Test fixtures are served too, so tests can exercise the proxy without touching real functions.
-    functionDirs: [FUNCTIONS_DIR, join(PROJECT_ROOT, "tests", "fixtures", "functions")],
-    denoBin: binPath("deno"),
-    baseEnv: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/root",
-      ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
-      SUPABASE_URL: GATEWAY_URL,
-      SUPABASE_ANON_KEY: keys.ANON_KEY,
-      SUPABASE_SERVICE_ROLE_KEY: keys.SERVICE_ROLE_KEY,
-      SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.PUBLISHABLE_KEY }),
-      SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.SECRET_KEY }),
-      SUPABASE_DB_URL: DB_URL,
-    },
-    envFiles: [join(FUNCTIONS_DIR, ".env"), FUNCTIONS_ENV_FILE],
-    logsDir: LOGS_DIR,
-    cwd: PROJECT_ROOT,
-  },
-  FIRST_FUNCTION_PORT,
-);
+const functions = new FunctionHost({
+  // Test fixtures are served too, so tests can exercise the proxy without touching real functions.
+  // Each folder's verify_jwt settings come from its config.toml ([functions.<name>]).
+  functionDirs: [
+    { dir: FUNCTIONS_DIR, configFile: join(PROJECT_ROOT, "supabase", "config.toml") },
+    { dir: FIXTURE_FUNCTIONS_DIR, configFile: join(FIXTURE_FUNCTIONS_DIR, "config.toml") },
+  ],
+  denoBin: binPath("deno"),
+  baseEnv: platformFunctionEnv(keys),
+  envFiles: [join(FUNCTIONS_DIR, ".env"), FUNCTIONS_ENV_FILE],
+  logsDir: LOGS_DIR,
+  cwd: PROJECT_ROOT,
+  jwtSecret: keys.JWT_SECRET,
+  limits: limitsFromEnv(process.env),
+  log,
+});
 
 function notImplemented(res: ServerResponse, path: string): void {
   sendJson(res, 501, {
@@ -94,6 +100,8 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const fn = /^\/functions\/v1\/([^/?]+)(\/.*)?$/.exec(url.pathname);
   if (url.pathname === "/__local/health") {
     sendJson(res, 200, { ok: true, pid: process.pid });
+  } else if (url.pathname === "/__gateway/functions" && req.method === "GET") {
+    sendJson(res, 200, { limits: functions.limits, functions: functions.stats() });
   } else if (rpc?.[1] && (req.method === "POST" || req.method === "GET")) {
     await handleRpc(req, res, decodeURIComponent(rpc[1]), url);
   } else if (fn?.[1]) {
@@ -119,8 +127,8 @@ const worker = new PgNetWorker(pool, DB_URL, log);
 
 async function shutdown(signal: string): Promise<void> {
   log(`gateway stopping (${signal})`);
-  functions.stopAll();
   server.close();
+  await functions.stopAll();
   await worker.stop();
   await pool.end();
   process.exit(0);

@@ -1,16 +1,26 @@
 // The Postgres 15 cluster of the local stack: created once under .local/pg, configured like a
-// Supabase database where it matters (pg_cron preloaded, port 54322, password auth over TCP),
-// and run as the `postgres` OS user when the stack is driven by root.
+// Supabase database where it matters (pg_cron preloaded, pg_net's settings declared, port 54322,
+// password auth over TCP), and run as the `postgres` OS user when the stack is driven by root.
+// Its bootstrap superuser is `supabase_admin`, as on hosted Supabase; the `postgres` role is
+// created (not a superuser) by local/compat/00_roles.sql.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { DB_HOST, DB_PASSWORD, DB_PORT, DB_USER, LOGS_DIR, PG_BIN_DIR, PG_DIR, PROJECT_ROOT } from "./paths.ts";
+import { DB_ADMIN_PASSWORD, DB_ADMIN_USER, DB_HOST, DB_PORT, LOGS_DIR, PG_BIN_DIR, PG_DIR, PROJECT_ROOT } from "./paths.ts";
 import { isRoot, run, runAsPostgres, tryRun, tryRunAsPostgres } from "./shell.ts";
 
 const START_TIMEOUT_SECONDS = 60;
 /** Where the cluster goes when the `postgres` OS user cannot reach the checkout (e.g. under /root). */
 const FALLBACK_PARENT = "/var/lib/postgresql/sync-customer-sales";
+/** Included from postgresql.conf; rewritten on every `stack:up` (reloaded when it changed). */
+const SETTINGS_FILE = "conf.d.local-stack.conf";
+/**
+ * pg_net's settings with pg_net's defaults (supabase/pg_net src/worker.c, _PG_init). Declaring
+ * them makes `alter system set pg_net.batch_size = …` work (as the superuser) exactly as on a
+ * project where pg_net is loaded; the stand-in's worker reads them before every batch.
+ */
+const PG_NET_SETTINGS = ["pg_net.batch_size = 200", "pg_net.ttl = '6 hours'"] as const;
 
 export interface ClusterPaths {
   /** The folder that holds data/, sock/ and postgres.log (may be outside the checkout). */
@@ -78,29 +88,44 @@ function portInUse(port: number): Promise<boolean> {
 
 function initCluster(paths: ClusterPaths): void {
   const pwfile = join(paths.base, "pwfile");
-  writeFileSync(pwfile, `${DB_PASSWORD}\n`);
+  writeFileSync(pwfile, `${DB_ADMIN_PASSWORD}\n`);
   if (isRoot()) run("chown", ["postgres:postgres", pwfile]);
   runAsPostgres(join(PG_BIN_DIR, "initdb"), [
-    "-D", paths.data, "-U", DB_USER, "--pwfile", pwfile, "-E", "UTF8", "--locale=C.UTF-8",
+    "-D", paths.data, "-U", DB_ADMIN_USER, "--pwfile", pwfile, "-E", "UTF8", "--locale=C.UTF-8",
     "--auth-local=trust", "--auth-host=scram-sha-256",
   ]);
   rmSync(pwfile);
-  // Settings that make this cluster behave like a Supabase database for this project.
-  const settings = [
+  run("sh", ["-c", `echo "include '${SETTINGS_FILE}'" >> '${join(paths.data, "postgresql.conf")}'`]);
+  if (isRoot()) run("chown", ["-R", "postgres:postgres", paths.data]);
+}
+
+/** Settings that make this cluster behave like a Supabase database for this project. */
+function clusterSettings(paths: ClusterPaths): string[] {
+  return [
     `listen_addresses = '${DB_HOST}'`,
     `port = ${DB_PORT}`,
     `unix_socket_directories = '${paths.socketDir}'`,
+    // A change here needs a restart (stack:down, stack:up); everything else is reloaded.
     "shared_preload_libraries = 'pg_cron'",
     "cron.database_name = 'postgres'",
-    // pg_cron connects over libpq to run jobs; the private socket with trust auth avoids
-    // storing a password for it (the socket folder is readable by the postgres user only).
+    // pg_cron connects over libpq to run jobs (as each job's owner); the private socket with
+    // trust auth avoids storing a password for it (the socket folder is readable by the postgres
+    // OS user only).
     `cron.host = '${paths.socketDir}'`,
+    ...PG_NET_SETTINGS,
     "timezone = 'UTC'",
     "log_timezone = 'UTC'",
   ];
-  writeFileSync(join(paths.data, "conf.d.local-stack.conf"), `${settings.join("\n")}\n`);
-  run("sh", ["-c", `echo "include 'conf.d.local-stack.conf'" >> '${join(paths.data, "postgresql.conf")}'`]);
-  if (isRoot()) run("chown", ["-R", "postgres:postgres", paths.data]);
+}
+
+/** Writes the settings file; true when its content changed (a cluster made by an older checkout). */
+function writeSettings(paths: ClusterPaths): boolean {
+  const file = join(paths.data, SETTINGS_FILE);
+  const text = `${clusterSettings(paths).join("\n")}\n`;
+  if (existsSync(file) && readFileSync(file, "utf8") === text) return false;
+  writeFileSync(file, text);
+  if (isRoot()) run("chown", ["postgres:postgres", file]);
+  return true;
 }
 
 export async function startCluster(log: (line: string) => void): Promise<void> {
@@ -109,7 +134,11 @@ export async function startCluster(log: (line: string) => void): Promise<void> {
     log("creating the Postgres 15 cluster…");
     initCluster(paths);
   }
-  if (isRunning()) return;
+  const settingsChanged = writeSettings(paths);
+  if (isRunning()) {
+    if (settingsChanged) runAsPostgres(join(PG_BIN_DIR, "pg_ctl"), ["-D", paths.data, "reload"]);
+    return;
+  }
   if (await portInUse(DB_PORT)) {
     throw new Error(`port ${DB_PORT} is in use by another process, so this checkout's Postgres cannot start.\n` +
       `If it is another checkout's stack, run \`npm run stack:down\` there; otherwise free the port.`);
@@ -120,6 +149,15 @@ export async function startCluster(log: (line: string) => void): Promise<void> {
   log("starting Postgres on 127.0.0.1:54322…");
   runAsPostgres(join(PG_BIN_DIR, "pg_ctl"), [
     "-D", paths.data, "-l", paths.logFile, "-w", "-t", String(START_TIMEOUT_SECONDS), "start",
+  ]);
+}
+
+/** Restarts a running cluster (for changes its background workers only pick up at start). */
+export function restartCluster(log: (line: string) => void): void {
+  const paths = clusterPaths();
+  log("restarting Postgres…");
+  runAsPostgres(join(PG_BIN_DIR, "pg_ctl"), [
+    "-D", paths.data, "-l", paths.logFile, "-m", "fast", "-w", "-t", String(START_TIMEOUT_SECONDS), "restart",
   ]);
 }
 

@@ -1,13 +1,22 @@
 // Brings the database to the state a Supabase project would be in: the compat layer (roles,
-// auth, extensions schema, Vault and pg_net stand-ins), then this project's migrations applied
-// by the real Supabase CLI, then the Vault values the schedule reads.
+// the extensions Supabase pre-creates, auth, Vault and pg_net stand-ins) applied as the superuser
+// supabase_admin, then this project's migrations pushed by the real Supabase CLI as `postgres`
+// (not a superuser, as on hosted Supabase), then the Vault values the schedule reads.
 import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPAT_DIR, DB_URL, GATEWAY_URL, PG_NET_EXTENSION_DIR, PROJECT_ROOT, binPath } from "./paths.ts";
-import { isRoot, run } from "./shell.ts";
+import { COMPAT_DIR, DB_ADMIN_URL, DB_URL, GATEWAY_URL, PG_NET_EXTENSION_DIR, PROJECT_ROOT, binPath } from "./paths.ts";
+import { isRoot, run, type RunResult } from "./shell.ts";
 
+/** The compat layer reports what it changed on an existing cluster with `raise notice 'upgrade: …'`. */
+const UPGRADE_NOTICE = /NOTICE:\s+(upgrade: .*)/g;
+
+function psqlAs(url: string, args: readonly string[], input?: string): RunResult {
+  return run("psql", [url, "-v", "ON_ERROR_STOP=1", "-X", "-q", ...args], input === undefined ? {} : { input });
+}
+
+/** psql as `postgres`, the role migrations, tests and the SQL editor use. */
 export function psql(args: readonly string[], input?: string): string {
-  return run("psql", [DB_URL, "-v", "ON_ERROR_STOP=1", "-X", "-q", ...args], input === undefined ? {} : { input }).stdout;
+  return psqlAs(DB_URL, args, input).stdout;
 }
 
 function sqlLiteral(value: string): string {
@@ -33,12 +42,28 @@ export function installPgNetStandIn(): void {
   for (const f of stale) copyFileSync(join(PG_NET_EXTENSION_DIR, f), join(extensionDir, f));
 }
 
-export function applyCompatLayer(): void {
-  const files = readdirSync(COMPAT_DIR).filter((f) => f.endsWith(".sql")).sort();
-  for (const f of files) psql(["-f", join(COMPAT_DIR, f)]);
+export interface CompatResult {
+  /** What it upgraded on a cluster made by an older checkout (nothing on the next run). */
+  upgrades: string[];
+  /** pg_cron was recreated: its scheduler only sees the new job table after a restart of Postgres. */
+  restartNeeded: boolean;
 }
 
-/** `supabase db push` with the real CLI: the same command users run against a hosted project. */
+/** Applies local/compat/*.sql in order, as the superuser supabase_admin (what Supabase pre-creates). */
+export function applyCompatLayer(): CompatResult {
+  const files = readdirSync(COMPAT_DIR).filter((f) => f.endsWith(".sql")).sort();
+  const upgrades: string[] = [];
+  for (const f of files) {
+    const { stderr } = psqlAs(DB_ADMIN_URL, ["-f", join(COMPAT_DIR, f)]);
+    for (const match of stderr.matchAll(UPGRADE_NOTICE)) if (match[1]) upgrades.push(match[1]);
+  }
+  return { upgrades, restartNeeded: upgrades.some((line) => line.includes("pg_cron")) };
+}
+
+/**
+ * `supabase db push` with the real CLI: the same command users run against a hosted project, and
+ * like there it connects as `postgres` — a migration that needs a superuser fails here too.
+ */
 export function pushMigrations(): string {
   const result = run(binPath("supabase"), ["db", "push", "--db-url", DB_URL, "--yes"], { cwd: PROJECT_ROOT });
   return `${result.stdout}${result.stderr}`.trim();

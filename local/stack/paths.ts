@@ -27,6 +27,14 @@ export const DB_USER = "postgres";
 export const DB_PASSWORD = "postgres";
 export const DB_NAME = "postgres";
 export const DB_URL = `postgresql://${DB_USER}:${DB_PASSWORD}@${DB_HOST}:${DB_PORT}/${DB_NAME}`;
+/**
+ * The cluster's superuser, as on hosted Supabase: it owns the extensions and runs the compat layer.
+ * Migrations, tests and the gateway use DB_URL (`postgres`, not a superuser) — never this one.
+ * The password is the local default of `supabase start`.
+ */
+export const DB_ADMIN_USER = "supabase_admin";
+export const DB_ADMIN_PASSWORD = "postgres";
+export const DB_ADMIN_URL = `postgresql://${DB_ADMIN_USER}:${DB_ADMIN_PASSWORD}@${DB_HOST}:${DB_PORT}/${DB_NAME}`;
 
 export const GATEWAY_HOST = "127.0.0.1";
 export const GATEWAY_PORT = 54321;

@@ -1,11 +1,12 @@
 // The local stack's lifecycle: up (idempotent), down (stops exactly what up started), status,
 // reset. Used by the stack:* npm scripts, `npm start` and `npm test`.
 import { existsSync } from "node:fs";
-import { DB_URL, GATEWAY_URL, LOGS_DIR, STACK_ENV_FILE } from "./paths.ts";
-import { clusterPaths, destroyCluster, isRunning, startCluster, stopCluster } from "./cluster.ts";
+import { DB_ADMIN_URL, DB_ADMIN_USER, DB_URL, DB_USER, GATEWAY_URL, LOGS_DIR, STACK_ENV_FILE } from "./paths.ts";
+import { clusterPaths, destroyCluster, isRunning, restartCluster, startCluster, stopCluster } from "./cluster.ts";
 import { applyCompatLayer, installPgNetStandIn, pushMigrations, storeScheduleSecrets } from "./database.ts";
 import { ensureStackKeys, readStackKeys } from "./keys.ts";
 import { ensurePackages } from "./packages.ts";
+import { ensureAdminRole, superuserNames } from "./roles.ts";
 import { gatewayStatus, simulatorStatus, startGateway, stopServices, SIMULATOR_URL } from "./services.ts";
 
 const log = (line: string) => process.stdout.write(`[stack] ${line}\n`);
@@ -15,7 +16,10 @@ export async function stackUp(): Promise<void> {
   installPgNetStandIn();
   const keys = ensureStackKeys();
   await startCluster(log);
-  applyCompatLayer();
+  ensureAdminRole(log);
+  const compat = applyCompatLayer();
+  for (const upgrade of compat.upgrades) log(upgrade);
+  if (compat.restartNeeded) restartCluster(log);
   const pushed = pushMigrations();
   if (!/up to date/i.test(pushed)) log(pushed);
   storeScheduleSecrets(keys.CRON_SECRET);
@@ -35,13 +39,26 @@ export async function stackDown(): Promise<void> {
   log(services || db ? "stopped" : "nothing was running");
 }
 
+/** Which role is the superuser: supabase_admin only, as on hosted Supabase. */
+function rolesLine(running: boolean): string {
+  const superusers = running ? superuserNames() : null;
+  if (superusers === null) return "(database stopped)";
+  if (superusers.length === 1 && superusers[0] === DB_ADMIN_USER) {
+    return `superuser ${DB_ADMIN_USER} (${DB_ADMIN_URL}); ${DB_USER} is not one, as on hosted Supabase ` +
+      `(migrations, tests, the gateway and pg_cron jobs run as ${DB_USER})`;
+  }
+  return `superuser(s): ${superusers.join(", ") || "none"} — not the hosted shape; run \`npm run stack:up\` to fix it`;
+}
+
 export async function printStatus(): Promise<void> {
   const keys = readStackKeys();
-  const db = isRunning() ? "running" : "stopped";
+  const running = isRunning();
+  const db = running ? "running" : "stopped";
   const gateway = await gatewayStatus();
   const lines = [
     `Postgres   ${db.padEnd(10)} ${DB_URL}`,
     `           data in ${clusterPaths().data}`,
+    `Roles      ${rolesLine(running)}`,
     `Gateway    ${gateway.padEnd(10)} ${GATEWAY_URL}  (RPC: /rest/v1/rpc/<fn>, functions: /functions/v1/<name>)`,
     `Simulator  ${(await simulatorStatus()).padEnd(10)} ${SIMULATOR_URL}  (demo Ploomes API, started by npm start)`,
     `Logs       ${LOGS_DIR}`,

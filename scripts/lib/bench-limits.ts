@@ -27,17 +27,18 @@ export interface LimitsFigures {
 }
 
 interface WorkerStats {
-  readonly peakRssMb?: number;
+  readonly peakRssBytes?: number;
 }
+const BYTES_PER_MB = 1024 * 1024;
 
 /** The gateway's per-worker figures (`GET /__gateway/functions`), when it offers them. */
 async function peakRssMb(): Promise<number | null> {
   try {
     const response = await fetch(`${GATEWAY_URL}/__gateway/functions`);
     if (!response.ok) return null;
-    const stats = (await response.json()) as Record<string, { workers?: WorkerStats[] }>;
-    const peaks = Object.values(stats).flatMap((fn) => (fn.workers ?? []).map((w) => w.peakRssMb ?? 0));
-    return peaks.length === 0 ? null : Math.max(...peaks);
+    const stats = (await response.json()) as { functions?: Record<string, { workers?: WorkerStats[] }> };
+    const peaks = Object.values(stats.functions ?? {}).flatMap((fn) => (fn.workers ?? []).map((w) => w.peakRssBytes ?? 0));
+    return peaks.length === 0 ? null : Math.round(Math.max(...peaks) / BYTES_PER_MB);
   } catch (error) {
     process.stderr.write(`bench: the gateway's worker figures are unavailable (${(error as Error).message})\n`);
     return null;

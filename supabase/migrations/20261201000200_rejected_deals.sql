@@ -152,7 +152,7 @@ declare
   v_deal jsonb;
   v_rejects jsonb := coalesce(p_rejects, '[]'::jsonb);
   v_reject_ids bigint[];
-  v_counted jsonb[] := '{}';
+  v_counted jsonb[] := array[]::jsonb[];
 begin
   if jsonb_typeof(p_deals) is distinct from 'array' then
     raise exception 'p_deals must be a JSON array' using errcode = '22023';

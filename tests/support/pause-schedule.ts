@@ -1,6 +1,8 @@
 // vitest globalSetup for the integration suite: the project's pg_cron jobs are paused while it
 // runs, so a scheduled tick (every 6 h, or the per-minute continuation) can never slip an extra
 // run into a test; they are switched back on afterwards. The e2e suite exercises them for real.
+// As postgres, which (as on hosted Supabase) may only read cron.job: jobs change through
+// cron.alter_job, never `update cron.job`.
 import pg from "pg";
 import { DB_URL } from "../../local/stack/paths.ts";
 
@@ -8,7 +10,7 @@ async function setJobsActive(active: boolean): Promise<void> {
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
   try {
-    await db.query("update cron.job set active = $1 where jobname like 'sync-customer-sales%'", [active]);
+    await db.query("select cron.alter_job(jobid, active := $1::boolean) from cron.job where jobname like 'sync-customer-sales%'", [active]);
   } finally {
     await db.end();
   }

@@ -2,16 +2,24 @@
 // and a bounded poll for asynchronous outcomes (pg_net, pg_cron) — a deadline, never a fixed sleep.
 import pg from "pg";
 import { requireStackKeys, type StackKeys } from "../../local/stack/keys.ts";
-import { DB_URL, GATEWAY_URL } from "../../local/stack/paths.ts";
+import { DB_ADMIN_URL, DB_URL, GATEWAY_URL } from "../../local/stack/paths.ts";
 
-export { DB_URL, GATEWAY_URL };
+export { DB_ADMIN_URL, DB_URL, GATEWAY_URL };
 
 export function stackKeys(): StackKeys {
   return requireStackKeys();
 }
 
+/** A client as `postgres` — like migrations and the SQL editor on hosted Supabase, not a superuser. */
 export async function connectDb(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: DB_URL });
+  await client.connect();
+  return client;
+}
+
+/** A client as the superuser supabase_admin, for what only it may do (e.g. `alter system`). */
+export async function connectAdminDb(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: DB_ADMIN_URL });
   await client.connect();
   return client;
 }

@@ -1,8 +1,9 @@
 -- pg_net stand-in: the same schema, tables and function signatures as pg_net 0.14, so that
 -- migrations and SQL snippets written for Supabase run here unchanged. Requests are queued in
 -- net.http_request_queue exactly like the real extension; instead of pg_net's background worker,
--- the local gateway's worker is woken by NOTIFY (delivered only at commit — the real worker also
--- only ever sees committed rows) and writes the outcome into net._http_response.
+-- the local gateway's worker (local/gateway/pg-net-worker.ts) is woken by NOTIFY (delivered only
+-- at commit — the real worker is also woken at commit) and handles the queue one batch at a time
+-- as pg_net does (pg_net.batch_size; see local/compat/pg_net/README.md).
 
 create schema if not exists net;
 
@@ -152,13 +153,21 @@ $$;
 create trigger wake_worker after insert on net.http_request_queue
   for each statement execute function net._wake_worker();
 
--- Kept for compatibility with pg_net's API; the local worker needs no restart.
+-- pg_net's net.worker_restart(): reloads the configuration, so that a changed pg_net.batch_size or
+-- pg_net.ttl (`alter system set …`, as the superuser) takes effect, and wakes the worker. The real
+-- one is a C function calling pg_reload_conf() directly; SECURITY DEFINER gives the same reach.
 create function net.worker_restart() returns bool
-language sql
+language plpgsql
+security definer
 set search_path = ''
-as $$ select true $$;
+as $$
+begin
+  perform pg_notify('pg_net_stand_in', '');
+  return pg_reload_conf();
+end
+$$;
 
 grant usage on schema net to public;
 grant all on net.http_request_queue, net._http_response to public;
-grant usage on sequence net.http_request_queue_id_seq to public;
+grant all on sequence net.http_request_queue_id_seq to public;
 grant execute on all functions in schema net to public;
