@@ -33,8 +33,8 @@ export interface TestHost {
 export interface TestHostOptions {
   limits?: Partial<WorkerLimits>;
   configFile?: string;
-  /** Serve the project's functions (supabase/functions, supabase/config.toml) instead of the fixtures. */
-  project?: { readonly env: Record<string, string> };
+  /** Serve the project's functions (supabase/functions, with supabase/config.toml unless `configFile`) instead of the fixtures. */
+  project?: { readonly env: Record<string, string>; readonly configFile?: string };
 }
 
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
@@ -43,7 +43,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const logs: string[] = [];
   const host = new FunctionHost({
     functionDirs: options.project
-      ? [{ dir: FUNCTIONS_DIR, configFile: join(PROJECT_ROOT, "supabase", "config.toml") }]
+      ? [{ dir: FUNCTIONS_DIR, configFile: options.project.configFile ?? join(PROJECT_ROOT, "supabase", "config.toml") }]
       : [{ dir: FIXTURES_DIR, configFile: options.configFile ?? FIXTURES_CONFIG }],
     denoBin: binPath("deno"),
     baseEnv: options.project

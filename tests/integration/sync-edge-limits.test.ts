@@ -4,7 +4,12 @@
 //   stopping for CPU well before the runtime would retire or kill its worker (no 546);
 // - with the runtime's CPU limit shrunk to 50 ms, the worker is killed mid-pass (546); the next
 //   run takes the lease over, records the killed run as failed, and the pass completes from the
-//   pages already stored.
+//   pages already stored;
+// - the cron path (x-cron-secret, no JWT) works because supabase/config.toml sets verify_jwt =
+//   false for the function; with it true the runtime answers 401 before the function runs.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
@@ -32,8 +37,8 @@ function functionEnv(overrides: Record<string, string> = {}): Record<string, str
   };
 }
 
-async function host(limits: Record<string, number>, env: Record<string, string>): Promise<TestHost> {
-  const started = await startTestHost({ limits, project: { env } });
+async function host(limits: Record<string, number>, env: Record<string, string>, configFile?: string): Promise<TestHost> {
+  const started = await startTestHost({ limits, project: { env, configFile } });
   hosts.push(started);
   return started;
 }
@@ -105,5 +110,19 @@ describe("the sync under the Edge Runtime's limits", () => {
     const { rows: takenOver } = await db.query<{ status: string; error: string }>("select status, error from ploomes_sync.runs where id = $1", [killedRunId]);
     expect(takenOver[0]).toMatchObject({ status: "failed", error: expect.stringContaining("stopped heartbeating") });
     expect(await compareWithSource(db, sim)).toEqual({ rowsLost: 0, dealsDiffering: [], customersDiffering: [], rejectedLeft: 0 });
+  });
+
+  it("the cron path works because config.toml sets verify_jwt = false; with true it gets 401 and no run", async () => {
+    await resetSyncState(db);
+    const asDeployed = await host({}, functionEnv());
+    expect((await invoke(asDeployed, { dryRun: true, trigger: "cron" })).status).toBe(200);
+
+    const strictConfig = join(mkdtempSync(join(tmpdir(), "verify-jwt-")), "config.toml");
+    writeFileSync(strictConfig, `[functions.${FUNCTION}]\nverify_jwt = true\n`);
+    const withJwtCheck = await host({}, functionEnv(), strictConfig);
+    const refused = await invoke(withJwtCheck, { dryRun: true, trigger: "cron" });
+    expect(refused.status).toBe(401);
+    const { rows } = await db.query<{ n: number }>("select count(*)::int as n from ploomes_sync.runs");
+    expect(rows[0]?.n).toBe(1); // only the first, accepted call reached the function
   });
 });
