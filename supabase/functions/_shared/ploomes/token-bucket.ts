@@ -9,15 +9,17 @@ import type { Now, Sleep } from "./timing.ts";
 const MS_PER_MINUTE = 60_000;
 /**
  * Burst allowance, in seconds of refill. Ploomes counts requests per minute, so in any minute we
- * may send capacity + requestsPerMinute: a small burst (5 s worth: 7 at the default 90/min)
- * keeps that well under 120, where a full minute's worth would double the rate.
+ * may send capacity + requestsPerMinute: a small burst (5 s worth: 7 at the default 90/min) keeps
+ * that under the account's 120; the burst is cut to what the limit leaves (none at 120/min).
  */
 export const DEFAULT_BURST_SECONDS = 5;
+/** The whole Ploomes account's limit, shared by every integration. */
+export const ACCOUNT_REQUESTS_PER_MINUTE = 120;
 const SECONDS_PER_MINUTE = 60;
 
 export interface TokenBucketOptions {
   readonly requestsPerMinute: number;
-  /** Tokens available at once; default: DEFAULT_BURST_SECONDS of refill, at least 1. */
+  /** Most tokens the bucket holds; default: DEFAULT_BURST_SECONDS of refill within the account's limit, at least 1. It starts with one. */
   readonly capacity?: number;
   readonly now?: Now;
   readonly sleep?: Sleep;
@@ -35,7 +37,8 @@ export interface TokenBucket {
 }
 
 export function defaultCapacity(requestsPerMinute: number): number {
-  return Math.max(1, Math.floor((requestsPerMinute * DEFAULT_BURST_SECONDS) / SECONDS_PER_MINUTE));
+  const burst = Math.floor((requestsPerMinute * DEFAULT_BURST_SECONDS) / SECONDS_PER_MINUTE);
+  return Math.max(1, Math.min(burst, ACCOUNT_REQUESTS_PER_MINUTE - requestsPerMinute));
 }
 
 export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
@@ -51,7 +54,9 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   const sleep = options.sleep ?? realSleep;
   const tokensPerMs = requestsPerMinute / MS_PER_MINUTE;
 
-  let tokens = capacity;
+  // One token to start with, not a full bucket: the invocation before this one may have used the
+  // last minute's allowance, which Ploomes still counts; the burst builds up only while idle here.
+  let tokens = 1;
   let updatedAt = now();
 
   const refill = (): number => {
