@@ -33,7 +33,7 @@ const hosts: TestHost[] = [];
 function functionEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, CRON_SECRET: requireStackKeys().CRON_SECRET,
-    PLOOMES_REQUESTS_PER_MINUTE: "120", PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), ...overrides,
+    PLOOMES_REQUESTS_PER_MINUTE: "100", PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), ...overrides,
   };
 }
 

@@ -6,24 +6,14 @@ import { createFakeClock } from "./ploomes-fakes.ts";
 const FAR = Number.MAX_SAFE_INTEGER;
 
 describe("token bucket", () => {
-  it("starts with one token (the previous invocation may have used the minute), then one per 60000/rpm ms", async () => {
+  it("serves the burst at once, then one token per 60000/rpm ms", async () => {
     const clock = createFakeClock();
     const bucket = createTokenBucket({ requestsPerMinute: 60, capacity: 2, now: clock.now, sleep: clock.sleep });
     const waits: number[] = [];
-    for (let i = 0; i < 4; i += 1) waits.push((await bucket.take(undefined, FAR)).waitedMs);
+    for (let i = 0; i < 5; i += 1) waits.push((await bucket.take(undefined, FAR)).waitedMs);
     // 60/min = one token per 1000 ms; the fake sleep advances the clock by exactly the wait.
-    expect(waits).toEqual([0, 1_000, 1_000, 1_000]);
+    expect(waits).toEqual([0, 0, 1_000, 1_000, 1_000]);
     expect(clock.sleeps).toEqual([1_000, 1_000, 1_000]);
-  });
-
-  it("serves a burst up to capacity once it has built up while idle", async () => {
-    const clock = createFakeClock();
-    const bucket = createTokenBucket({ requestsPerMinute: 60, capacity: 2, now: clock.now, sleep: clock.sleep });
-    await bucket.take(undefined, FAR);
-    clock.advance(10_000); // refills to capacity (2), not to 10
-    const waits: number[] = [];
-    for (let i = 0; i < 3; i += 1) waits.push((await bucket.take(undefined, FAR)).waitedMs);
-    expect(waits).toEqual([0, 0, 1_000]);
   });
 
   it("refills with elapsed time, never above capacity", async () => {
@@ -77,9 +67,10 @@ describe("token bucket", () => {
     expect(sleeps).toEqual([1_000, 2_000]);
   });
 
-  it("default burst is 5 seconds of refill, within what the account's 120/min leaves, at least one", () => {
-    expect(defaultCapacity(90)).toBe(7); // floor(90 × 5 / 60) = 7 ≤ 120 − 90
-    expect(defaultCapacity(115)).toBe(5); // floor(115 × 5 / 60) = 9, but 120 − 115 = 5
+  it("default burst is 5 seconds of refill, within half of what the account's 120/min leaves, at least one", () => {
+    expect(defaultCapacity(90)).toBe(7); // floor(90 × 5 / 60) = 7 ≤ (120 − 90) / 2 = 15
+    expect(defaultCapacity(100)).toBe(8); // floor(100 × 5 / 60) = 8 ≤ (120 − 100) / 2 = 10
+    expect(defaultCapacity(110)).toBe(5); // floor(110 × 5 / 60) = 9, but (120 − 110) / 2 = 5
     expect(defaultCapacity(120)).toBe(1); // the whole account: no burst at all
     expect(defaultCapacity(1)).toBe(1);
   });

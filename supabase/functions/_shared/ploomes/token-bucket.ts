@@ -8,18 +8,21 @@ import type { Now, Sleep } from "./timing.ts";
 
 const MS_PER_MINUTE = 60_000;
 /**
- * Burst allowance, in seconds of refill. Ploomes counts requests per minute, so in any minute we
- * may send capacity + requestsPerMinute: a small burst (5 s worth: 7 at the default 90/min) keeps
- * that under the account's 120; the burst is cut to what the limit leaves (none at 120/min).
+ * Burst allowance, in seconds of refill. Ploomes counts requests per minute across the account,
+ * and one minute may hold the end of one invocation and the start of the next, each with a
+ * burst: so a minute may see requestsPerMinute + 2 × capacity. The burst (5 s worth: 7 at the
+ * default 90/min) is therefore cut to half of what the account's 120 leaves — none at 120/min.
  */
 export const DEFAULT_BURST_SECONDS = 5;
 /** The whole Ploomes account's limit, shared by every integration. */
 export const ACCOUNT_REQUESTS_PER_MINUTE = 120;
+/** Two invocations' bursts can fall in one minute. */
+const BURSTS_PER_MINUTE = 2;
 const SECONDS_PER_MINUTE = 60;
 
 export interface TokenBucketOptions {
   readonly requestsPerMinute: number;
-  /** Most tokens the bucket holds; default: DEFAULT_BURST_SECONDS of refill within the account's limit, at least 1. It starts with one. */
+  /** Tokens available at once; default: DEFAULT_BURST_SECONDS of refill within what the account's limit leaves, at least 1. */
   readonly capacity?: number;
   readonly now?: Now;
   readonly sleep?: Sleep;
@@ -38,7 +41,8 @@ export interface TokenBucket {
 
 export function defaultCapacity(requestsPerMinute: number): number {
   const burst = Math.floor((requestsPerMinute * DEFAULT_BURST_SECONDS) / SECONDS_PER_MINUTE);
-  return Math.max(1, Math.min(burst, ACCOUNT_REQUESTS_PER_MINUTE - requestsPerMinute));
+  const headroom = Math.floor((ACCOUNT_REQUESTS_PER_MINUTE - requestsPerMinute) / BURSTS_PER_MINUTE);
+  return Math.max(1, Math.min(burst, headroom));
 }
 
 export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
@@ -54,9 +58,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   const sleep = options.sleep ?? realSleep;
   const tokensPerMs = requestsPerMinute / MS_PER_MINUTE;
 
-  // One token to start with, not a full bucket: the invocation before this one may have used the
-  // last minute's allowance, which Ploomes still counts; the burst builds up only while idle here.
-  let tokens = 1;
+  let tokens = capacity;
   let updatedAt = now();
 
   const refill = (): number => {
