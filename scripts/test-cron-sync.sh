@@ -48,7 +48,7 @@ fi
 CRON_SECRET=$(grep '^CRON_SECRET=' .local/stack.env | cut -d= -f2-)
 
 # 1. A real pg_cron tick: the job rescheduled to every minute, then put back. As postgres, which
-#    (as on hosted Supabase) may only read cron.job: cron.alter_job, never `update cron.job`.
+#    (as on hosted Supabase) may only read cron.job: cron.alter_job, never a direct write.
 before=$(sql "select coalesce(max(id), 0) from ploomes_sync.runs")
 set_schedule() { sql "select cron.alter_job(jobid, schedule := '$1', active := true) from cron.job where jobname = '$JOB'" >/dev/null; }
 set_schedule '* * * * *'

@@ -78,7 +78,7 @@ create extension if not exists plpgsql_check with schema extensions;
 -- ansible/files/postgresql_extension_custom_scripts/pg_cron/after-create.sql, and
 -- migrations/db/migrations/20260730000000_revoke_trigger_on_cron_tables_from_postgres.sql): the
 -- functions (cron.schedule, cron.alter_job, cron.unschedule, …), the run history, and only SELECT
--- on cron.job — jobs are changed through the functions, never with `update cron.job`.
+-- on cron.job — jobs are changed through the functions, never by writing the table.
 grant usage on schema cron to postgres with grant option;
 grant all on all functions in schema cron to postgres with grant option;
 alter default privileges for user supabase_admin in schema cron grant all on sequences to postgres with grant option;

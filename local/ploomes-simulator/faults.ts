@@ -1,5 +1,5 @@
 // Scheduled faults: "the next N matching API requests fail this way". Each kind imitates a
-// failure a Ploomes client must survive (DESIGN §9, reference §6): slow answers and timeouts,
+// failure a Ploomes client must survive (the simulator README lists them): slow answers and timeouts,
 // 5xx/408 from the service or its gateway, 429 with Retry-After, an HTML-bodied 403, a dropped
 // connection, and a JSON body cut short. Further kinds are test devices for a client's defences,
 // not claims about the real API: what a proxy in front of any API may answer (an HTML 200, an

@@ -1,4 +1,4 @@
--- public.customer_sales: shape (DESIGN §3.1), indexes, RLS and grants.
+-- public.customer_sales: shape (docs/metrics.md), indexes, RLS and grants.
 begin;
 set local search_path = extensions, public;
 select plan(33);

@@ -1,4 +1,4 @@
--- The sync lease (DESIGN §5 "lease"): one run at a time, refused claims are recorded as skipped
+-- The sync lease (docs/operations.md, run status `running`): one run at a time, refused claims are recorded as skipped
 -- runs (409), an expired lease is taken over and its holder marked failed, and a run that lost
 -- its lease can no longer write (SQLSTATE PT409). Argument validation raises 22023. A run waiting
 -- on Ploomes extends its lease with sync_heartbeat (holder only: PT409 otherwise).

@@ -1,4 +1,4 @@
--- Passes through the SQL API (DESIGN §5): full and incremental semantics, the newer-than guard,
+-- Passes through the SQL API (docs/operations.md, docs/decisions.md D5, D16): full and incremental semantics, the newer-than guard,
 -- mark-and-sweep, interrupted passes that resume, failures that publish nothing, the reject
 -- ratio, dry runs, and public.sync_health along the way. One story, in order:
 --   A  full pass R1 (5 deals, customers 201..205)

@@ -1,4 +1,4 @@
--- The sync's SQL API and private schema: who may execute / read what (DESIGN §3.2, §3.3).
+-- The sync's SQL API and private schema: who may execute / read what (docs/deploy.md).
 -- Catalog checks are written over *every* function / table of the schemas, so a function added
 -- later without its revoke/grant, or without `search_path = ''`, fails here.
 begin;
@@ -64,7 +64,7 @@ select is(
         'ploomes_sync.send_sync_request(text,text)', 'ploomes_sync.vault_value(text)']::text[],
   'every ploomes_sync function but the schedule''s internals is executable by service_role');
 
--- search_path pinned to '' everywhere (DESIGN §3: every function schema-qualifies names).
+-- search_path pinned to '' everywhere (every function schema-qualifies names).
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace)

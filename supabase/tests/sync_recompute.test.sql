@@ -1,4 +1,4 @@
--- customer_sales metrics (DESIGN §3.1) as published by a complete full pass through the API:
+-- customer_sales metrics (docs/metrics.md) as published by a complete full pass through the API:
 -- hand-made deals for a few customers, every expected value a literal computed by hand.
 begin;
 set local search_path = extensions, public;

@@ -1,4 +1,4 @@
--- The schedule (DESIGN §6): the three pg_cron jobs exist by name with their schedules, exactly
+-- The schedule (README "Triggering a sync"): the three pg_cron jobs exist by name with their schedules, exactly
 -- once even after the schedule migration is applied again; no migration carries a secret; the
 -- manual trigger is for postgres/service_role only; and the request it queues is the one the
 -- function expects (URL from Vault, x-cron-secret from Vault, JSON body, explicit timeout).

@@ -1,4 +1,4 @@
-// The Edge Function's HTTP contract (DESIGN §4), through the gateway and real Deno: secrets
+// The Edge Function's HTTP contract (README "Triggering a sync", docs/operations.md), through the gateway and real Deno: secrets
 // compared in constant time and failing closed, strict bodies, size limit, configuration errors
 // that name the variable — and which outcomes leave a row in ploomes_sync.runs.
 import type pg from "pg";

@@ -2,7 +2,7 @@
 // runs, so a scheduled tick (every 6 h, or the per-minute continuation) can never slip an extra
 // run into a test; they are switched back on afterwards. The e2e suite exercises them for real.
 // As postgres, which (as on hosted Supabase) may only read cron.job: jobs change through
-// cron.alter_job, never `update cron.job`.
+// cron.alter_job, never a direct write to the table.
 import pg from "pg";
 import { DB_URL } from "../../local/stack/paths.ts";
 

@@ -1,7 +1,7 @@
 // Brazilian flavour for the generated data: CNPJ/CPF numbers with valid check digits, and
 // company, person and product names that look like a real Ploomes account's.
 // Documents are formatted with the usual mask ("12.345.678/0001-95", "123.456.789-09"), which is
-// how people type them into a CRM; the sync must strip it (DESIGN §3.1 stores digits only).
+// how people type them into a CRM; the sync must strip it (docs/metrics.md: customer_cnpj has no punctuation).
 
 import type { Random } from "./prng.ts";
 

@@ -1,4 +1,4 @@
-// The Edge Function's HTTP contract (DESIGN §4), runtime-neutral: Request in, Response out.
+// The Edge Function's HTTP contract (README "Triggering a sync", docs/operations.md), runtime-neutral: Request in, Response out.
 // Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
 // caller must present it (401); then the body is checked (400/413); only then does the rest of
 // the configuration get reported (500) or the sync run (200/409/502).

@@ -1,4 +1,4 @@
-// The optional JSON body of a sync request (DESIGN §4), validated strictly: unknown keys and wrong
+// The optional JSON body of a sync request (README "Triggering a sync"), validated strictly: unknown keys and wrong
 // types are a 400 that lists every problem. An empty body means all defaults.
 import { z } from "zod";
 

@@ -1,4 +1,4 @@
-// What a failed run answers: the HTTP status (DESIGN §4 — 502 when Ploomes fails for good, 500
+// What a failed run answers: the HTTP status (502 when Ploomes fails for good, 500
 // otherwise), a one-line error and a hint. Pure, so every mapping is unit-testable.
 import { DatabaseError } from "../db/rpc.ts";
 import { BudgetExceededError, PloomesError, PloomesHttpError } from "../ploomes/errors.ts";

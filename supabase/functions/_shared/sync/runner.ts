@@ -1,7 +1,7 @@
 // One invocation of the sync: claim the lease, walk Ploomes pages from the pass's saved position,
 // store each page in its own transaction, and end the run — succeeded (pass complete and
 // published), partial (time budget spent; the pass resumes later), or failed (with a hint;
-// nothing published, cursor unchanged). Returns the HTTP status and body of DESIGN §4.
+// nothing published, cursor unchanged). Returns the HTTP status and body the handler sends.
 import { describeConfig, type Config } from "../config/config.ts";
 import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, type SyncDb } from "../db/rpc.ts";
 import type { SyncRequest } from "../http/request-body.ts";
@@ -26,7 +26,7 @@ const STOP_REASONS: Readonly<Record<StopReason, string>> = {
   cpu: "CPU budget (SYNC_CPU_BUDGET_MS for this invocation, and 2 s per worker, where the Edge Runtime kills it)",
   pages: `page cap without a CPU clock (${MAX_PAGES_WITHOUT_CPU_CLOCK} pages)`,
 };
-/** A lease outlives a silent holder by two page timeouts (DESIGN §5), then may be taken over. */
+/** A lease outlives a silent holder by two request timeouts (docs/operations.md), then may be taken over. */
 const LEASE_PAGE_TIMEOUTS = 2;
 
 export interface RunnerDeps {
