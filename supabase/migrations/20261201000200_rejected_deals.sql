@@ -117,6 +117,18 @@ begin
 end
 $$;
 
+-- Moves the lease's expiry to `p_lease_seconds` after `p_now` (the caller holds the state row
+-- locked through lock_state_for_run). Shared by page ingest and the heartbeat.
+create or replace function ploomes_sync.extend_lease(p_lease_seconds integer, p_now timestamptz) returns timestamptz
+language sql
+set search_path = ''
+as $$
+  update ploomes_sync.state
+     set lease_expires_at = p_now + make_interval(secs => p_lease_seconds), lease_heartbeat_at = p_now
+   where singleton
+  returning lease_expires_at
+$$;
+
 -- `SQLERRM` quotes the refused value; a reject reason keeps only the kind of error.
 create or replace function ploomes_sync.refusal_reason(p_sqlstate text, p_message text) returns text
 language sql immutable
@@ -225,9 +237,7 @@ begin
                        where jsonb_typeof(w.value) = 'string' and not r.warnings @> jsonb_build_array(w.value)), '[]'::jsonb)
    where r.id = p_run_id;
   perform ploomes_sync.apply_client_stats(p_run_id, p_client);
-  update ploomes_sync.state
-     set lease_expires_at = v_now + make_interval(secs => p_lease_seconds), lease_heartbeat_at = v_now
-   where singleton;
+  perform ploomes_sync.extend_lease(p_lease_seconds, v_now);
 
   return jsonb_build_object('stored', v_stored, 'inserted', v_inserted, 'updated', v_updated,
                             'unchanged', v_stored - v_inserted - v_updated, 'rejected', jsonb_array_length(v_rejects));
@@ -239,7 +249,9 @@ comment on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, 
 
 revoke all on function ploomes_sync.store_deals(bigint, boolean, jsonb, timestamptz) from public, anon, authenticated;
 revoke all on function ploomes_sync.refusal_reason(text, text) from public, anon, authenticated;
+revoke all on function ploomes_sync.extend_lease(integer, timestamptz) from public, anon, authenticated;
 revoke all on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer) from public, anon, authenticated;
 grant execute on function ploomes_sync.store_deals(bigint, boolean, jsonb, timestamptz) to service_role;
 grant execute on function ploomes_sync.refusal_reason(text, text) to service_role;
+grant execute on function ploomes_sync.extend_lease(integer, timestamptz) to service_role;
 grant execute on function public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer) to service_role;

@@ -10,18 +10,14 @@ create or replace function public.sync_heartbeat(
 language plpgsql
 set search_path = ''
 as $$
-declare
-  v_now timestamptz := clock_timestamp();
 begin
   if coalesce(p_lease_seconds, 0) <= 0 then
     raise exception 'p_lease_seconds must be positive' using errcode = '22023';
   end if;
   perform ploomes_sync.lock_state_for_run(p_run_id);
   perform ploomes_sync.apply_client_stats(p_run_id, p_client);
-  update ploomes_sync.state
-     set lease_expires_at = v_now + make_interval(secs => p_lease_seconds), lease_heartbeat_at = v_now
-   where singleton;
-  return jsonb_build_object('leaseExpiresAt', ploomes_sync.iso_utc(v_now + make_interval(secs => p_lease_seconds)));
+  return jsonb_build_object('leaseExpiresAt',
+    ploomes_sync.iso_utc(ploomes_sync.extend_lease(p_lease_seconds, clock_timestamp())));
 end
 $$;
 

@@ -68,7 +68,10 @@ begin
   -- silently publish partial metrics or move the cursor past the rejected deals. The share is
   -- taken of the pass's deals or of the mirror, whichever is larger: one bad deal in a small
   -- incremental pass is one rejected deal (it is listed in rejected_deals), not a failed sync.
-  v_base := greatest(v_pass.deals_seen + v_pass.deals_rejected, (select count(*)::integer from ploomes_sync.deals));
+  -- (The mirror is counted only when there are rejects: a clean incremental finish stays O(changes).)
+  if v_pass.deals_rejected > 0 then
+    v_base := greatest(v_pass.deals_seen + v_pass.deals_rejected, (select count(*)::integer from ploomes_sync.deals));
+  end if;
   if v_pass.deals_rejected > 0 and v_pass.deals_rejected::numeric / v_base > p_max_reject_ratio then
     update ploomes_sync.passes set status = 'failed', finished_at = v_now where id = v_pass.id;
     update ploomes_sync.state set current_pass_id = null where singleton;

@@ -57,7 +57,7 @@ describe("bad-input matrix", () => {
       const touched = await testCase.apply(ctx);
       const sourceBad = sim.snapshot();
 
-      const run = testCase.run ? await testCase.run(ctx) : await ctx.invoke(testCase.request ?? { trigger: "manual" });
+      const run = testCase.run ? await testCase.run(ctx, touched) : await ctx.invoke(testCase.request ?? { trigger: "manual" });
       const want = testCase.expect(ctx, touched);
       const body = run.body;
       expect(body["status"], JSON.stringify(body)).toBe(want.status);
@@ -87,7 +87,7 @@ describe("bad-input matrix", () => {
       expect(changedIds(before.customers, after.customers).filter((id) => !touchedCustomers.has(id))).toEqual([]);
       expect(foreign.requests, "a request reached the foreign host").toEqual([]);
 
-      await testCase.heal(ctx);
+      await testCase.heal(ctx, touched);
       const healed = await ctx.invoke(testCase.healRequest ?? { mode: "full", trigger: "manual" });
       expect(healed.body, JSON.stringify(healed.body)).toMatchObject({ status: "succeeded", dealsRejected: 0 });
       const convergence = await compareWithSource(db, sim);

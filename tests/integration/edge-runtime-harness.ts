@@ -15,7 +15,6 @@ import { FUNCTIONS_DIR, PROJECT_ROOT, binPath } from "../../local/stack/paths.ts
 
 export const FIXTURES_DIR = join(PROJECT_ROOT, "tests", "fixtures", "functions");
 export const FIXTURES_CONFIG = join(FIXTURES_DIR, "config.toml");
-const POLL_MS = 25;
 
 export interface TestHost {
   url: string;
@@ -100,17 +99,6 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
       rmSync(logsDir, { recursive: true, force: true });
     },
   };
-}
-
-/** Polls `probe` until it returns a value (not undefined/false) or `timeoutMs` passes. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
 }
 
 /** True while a process with this pid exists (a zombie counts as gone once reaped). */

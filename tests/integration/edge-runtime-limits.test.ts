@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseStatCpuTicks, parseStatusRssBytes } from "../../local/gateway/proc-stats.ts";
 import { limitsFromEnv, PLATFORM_WORKER_LIMITS, WORKER_LIMIT_CODE } from "../../local/gateway/worker-limits.ts";
-import { processAlive, startTestHost, waitFor, type TestHost } from "./edge-runtime-harness.ts";
+import { waitFor } from "../support/stack.ts";
+import { processAlive, startTestHost, type TestHost } from "./edge-runtime-harness.ts";
 
 /** Limits no test reaches unless it means to. */
 const ROOMY = { cpuSoftMs: 20_000, cpuHardMs: 40_000, memoryMb: 512, wallClockMs: 600_000 };
@@ -37,7 +38,7 @@ function expectWorkerLimit(response: { status: number; body: Record<string, unkn
 }
 
 async function waitGone(pid: number): Promise<void> {
-  await waitFor(`pid ${pid} to exit`, () => !processAlive(pid), EVENT_TIMEOUT_MS);
+  await waitFor(`pid ${pid} to exit`, EVENT_TIMEOUT_MS, async () => (processAlive(pid) ? undefined : true));
 }
 
 describe("edge runtime limits", () => {
@@ -119,8 +120,8 @@ describe("edge runtime limits", () => {
   it("wall clock: past half of it a new worker takes requests; at all of it requests in flight get 546", async () => {
     const t = await host({ wallClockMs: 3_000 });
     const pidA = pidOf((await t.call("sleep?ms=0")).body);
-    await waitFor("the first worker to retire at half its wall clock",
-      () => t.worker("sleep", pidA)?.retiredBecause === "WallClockTime", EVENT_TIMEOUT_MS);
+    await waitFor("the first worker to retire at half its wall clock", EVENT_TIMEOUT_MS,
+      async () => (t.worker("sleep", pidA)?.retiredBecause === "WallClockTime" ? true : undefined));
     const second = await t.call("sleep?ms=0");
     const pidB = pidOf(second.body);
     expect(pidB).not.toBe(pidA);

@@ -36,10 +36,10 @@ export interface BadInputCase {
   /** The request of the first run (default: an automatic run, i.e. incremental). */
   readonly request?: Record<string, unknown>;
   /** Replaces the default "invoke once" for cases that must act while the run is in flight. */
-  run?(ctx: CaseContext): Promise<Invocation>;
+  run?(ctx: CaseContext, touched: number[]): Promise<Invocation>;
   expect(ctx: CaseContext, touched: number[]): Expectation;
   /** Removes the bad input again. */
-  heal(ctx: CaseContext): Promise<void> | void;
+  heal(ctx: CaseContext, touched: number[]): Promise<void> | void;
   /** The healing run's request (default a full pass, which proves mirror = source). */
   readonly healRequest?: Record<string, unknown>;
 }
@@ -70,21 +70,21 @@ function stopServingBad(sim: Simulator, id: number): void {
 
 /** A rejected-value case: the override is served, the run succeeds with that one deal rejected. */
 function rejectCase(name: string, n: number, field: string, fields: OverrideFields, wanted?: (d: Raw) => boolean): BadInputCase {
-  let id = 0;
   return {
     name,
-    apply: ({ sim }) => {
-      id = idOf(pick(sim, n, wanted));
-      return serveBad(sim, id, fields);
-    },
-    expect: () => ({ status: "succeeded", rejected: { id, field } }),
-    heal: ({ sim }) => stopServingBad(sim, id),
+    apply: ({ sim }) => serveBad(sim, idOf(pick(sim, n, wanted)), fields),
+    expect: (_ctx, [id = 0]) => ({ status: "succeeded", rejected: { id, field } }),
+    heal: ({ sim }, [id = 0]) => stopServingBad(sim, id),
   };
 }
 
 /** A valid-but-unusual value stored in the simulator: the run accepts it and the metrics follow. */
-function acceptCase(name: string, apply: (sim: Simulator) => number[], heal: (sim: Simulator) => void = () => {}): BadInputCase {
-  return { name, apply: ({ sim }) => apply(sim), expect: () => ({ status: "succeeded" }), heal: ({ sim }) => heal(sim) };
+function acceptCase(
+  name: string,
+  apply: (sim: Simulator) => number[],
+  heal: (sim: Simulator, touched: number[]) => void = () => {},
+): BadInputCase {
+  return { name, apply: ({ sim }) => apply(sim), expect: () => ({ status: "succeeded" }), heal: ({ sim }, touched) => heal(sim, touched) };
 }
 
 /** Sets the documents of the n-th contact of `typeId` that has deals, and bumps its deals so an incremental run reads them. */
@@ -130,19 +130,17 @@ const MATRIX_LEASE_SECONDS = (2 * MATRIX_REQUEST_TIMEOUT_MS) / 1000;
 /** The key and account a "switched key" case moves to. */
 export const OTHER_ACCOUNT_KEY = "B".repeat(128);
 
-let amountOverflowId = 0;
-
 export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   {
     // Reproduction 1 of the issue: a CNPJ typed into the value field.
     name: "amount overflow (a CNPJ typed as the Amount)",
     apply: ({ sim }) => {
-      amountOverflowId = idOf(pick(sim, 3, (d) => d.StatusId === 2));
-      sim.update("deals", amountOverflowId, { Amount: 12345678000190 }, { bump: true });
-      return [amountOverflowId];
+      const id = idOf(pick(sim, 3, (d) => d.StatusId === 2));
+      sim.update("deals", id, { Amount: 12345678000190 }, { bump: true });
+      return [id];
     },
-    expect: () => ({ status: "succeeded", rejected: { id: amountOverflowId, field: "Amount" } }),
-    heal: ({ sim }) => void sim.update("deals", amountOverflowId, { Amount: 1500 }, { bump: true }),
+    expect: (_ctx, [id = 0]) => ({ status: "succeeded", rejected: { id, field: "Amount" } }),
+    heal: ({ sim }, [id = 0]) => void sim.update("deals", id, { Amount: 1500 }, { bump: true }),
     // The fix arrives through an ordinary incremental run, which clears the reject.
     healRequest: { trigger: "manual" },
   },
@@ -150,16 +148,7 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   rejectCase("Discount > 100", 7, "Products.0.Discount", { Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: 150, Total: 10 }] }),
   rejectCase("Discount < 0", 9, "Products.0.Discount", { Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: -5, Total: 10 }] }),
   rejectCase("unknown StatusId", 11, "StatusId", { StatusId: 7 }),
-  acceptCase(
-    "null ContactId (a deal with no customer is mirrored, counted for nobody)",
-    (sim) => {
-      const deal = pick(sim, 13, withContact);
-      restoreContact = { id: idOf(deal), contactId: deal.ContactId as number };
-      sim.update("deals", idOf(deal), { ContactId: null }, { bump: true });
-      return [idOf(deal)];
-    },
-    (sim) => void sim.update("deals", restoreContact.id, { ContactId: restoreContact.contactId }, { bump: true }),
-  ),
+  nullContactCase(),
   rejectCase("NUL in a name", 15, "ContactName", { ContactName: "ACME\u0000 LTDA" }),
   acceptCase("emoji in a name", (sim) => {
     const deal = pick(sim, 17, withContact);
@@ -194,8 +183,8 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     sim.update("deals", idOf(deal), { Products: many }, { bump: true });
     return [idOf(deal)];
   }),
-  acceptCase("extra unknown fields", (sim) => serveBadKeepValues(sim, idOf(pick(sim, 37)), { Foo: 1, Bar: { nested: [1, "x"] } }),
-    (sim) => stopServingBad(sim, extraFieldsId)),
+  acceptCase("extra unknown fields", (sim) => serveBad(sim, idOf(pick(sim, 37)), { Foo: 1, Bar: { nested: [1, "x"] } }),
+    (sim, [id = 0]) => stopServingBad(sim, id)),
   faultCase("HTML page with status 200", { mode: "full" },
     ({ sim }) => void sim.addFault({ kind: "html200", count: 20 }),
     () => ({ status: "failed", error: /HTML page/ })),
@@ -233,11 +222,10 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
       // of page 1 changes again, so it shows up again on page 2 with a later LastUpdateDate.
       const changed = (sim.snapshot().deals as Raw[]).slice(40, 190).map(idOf);
       for (const id of changed) sim.update("deals", id, {}, { bump: true });
-      movedId = changed[0] as number;
       sim.addFault({ kind: "hold", count: 1, match: { contains: "LastUpdateDate gt" } });
       return changed;
     },
-    run: async (ctx) => {
+    run: async (ctx, [movedId = 0]) => {
       const running = ctx.invoke({ trigger: "manual" });
       await waitFor("page 2 to be held", 30_000, async () => (ctx.sim.heldCount() > 0 ? true : undefined));
       ctx.sim.update("deals", movedId, { Amount: 4321.5 }, { bump: true });
@@ -285,13 +273,19 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   },
 ];
 
-let restoreContact = { id: 0, contactId: 0 };
-let movedId = 0;
-let extraFieldsId = 0;
-
-function serveBadKeepValues(sim: Simulator, id: number, fields: OverrideFields): number[] {
-  extraFieldsId = id;
-  return serveBad(sim, id, fields);
+/** A deal loses its contact, and gets it back when healed (the contact is kept in this closure). */
+function nullContactCase(): BadInputCase {
+  let contactId = 0;
+  return acceptCase(
+    "null ContactId (a deal with no customer is mirrored, counted for nobody)",
+    (sim) => {
+      const deal = pick(sim, 13, withContact);
+      contactId = deal.ContactId as number;
+      sim.update("deals", idOf(deal), { ContactId: null }, { bump: true });
+      return [idOf(deal)];
+    },
+    (sim, [id = 0]) => void sim.update("deals", id, { ContactId: contactId }, { bump: true }),
+  );
 }
 
 function escape(text: string): string {

@@ -17,18 +17,17 @@ import {
   MAX_TEXT_LENGTH,
   MIN_PLAUSIBLE_YEAR,
 } from "./deal-bounds.ts";
-import { isPloomesDateTime } from "./iso-date.ts";
+import { ISO_DATE_TIME_WITH_OFFSET, isPloomesDateTime } from "./iso-date.ts";
 import { isRecord } from "./errors.ts";
 
 /** A reject reason is stored on the run row; keep it short. */
 export const REJECT_REASON_MAX = 200;
 
-const LEADING_YEAR = /^(\d{4})-/;
 /** A UTF-16 surrogate without its pair: JSON can carry it, Postgres' jsonb refuses it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function plausibleYear(raw: string): boolean {
-  const year = Number(LEADING_YEAR.exec(raw)?.[1]);
+  const year = Number(ISO_DATE_TIME_WITH_OFFSET.exec(raw)?.[1]);
   return year >= MIN_PLAUSIBLE_YEAR && year <= MAX_PLAUSIBLE_YEAR;
 }
 

@@ -10,6 +10,11 @@ export type PloomesErrorKind = "http" | "network" | "timeout" | "invalid-respons
 export const BODY_SNIPPET_MAX = 500;
 const HTTP_REDIRECT_MIN = 300;
 const HTTP_REDIRECT_END = 400;
+
+/** 3xx: never followed by the client (the User-Key would go along). */
+export function isRedirectStatus(status: number): boolean {
+  return status >= HTTP_REDIRECT_MIN && status < HTTP_REDIRECT_END;
+}
 /** How much of the server's own message goes into the one-line error message. */
 export const SUMMARY_MAX = 200;
 
@@ -200,7 +205,7 @@ export function hintForStatus(status: number, isHtml: boolean): string {
     );
   }
   if (status >= 500) return "Ploomes is failing; retry later";
-  if (status >= HTTP_REDIRECT_MIN && status < HTTP_REDIRECT_END) {
+  if (isRedirectStatus(status)) {
     return (
       "Ploomes (or a proxy) redirected the request; redirects are not followed, so the User-Key never " +
       "leaves PLOOMES_BASE_URL's origin. If the API moved, set PLOOMES_BASE_URL to the new address " +

@@ -2,12 +2,9 @@
 // `@odata.nextLink`), or a failure that knows whether it is worth retrying and how to become a
 // PloomesError. Separate from the client so the rules can be read (and tested) on their own.
 
-import { isRecord, parseJson, PloomesHttpError, PloomesInvalidResponseError, redactUrl } from "./errors.ts";
+import { isRecord, isRedirectStatus, parseJson, PloomesHttpError, PloomesInvalidResponseError, redactUrl } from "./errors.ts";
 import type { PloomesError, PloomesErrorInit } from "./errors.ts";
 import { isRetryableStatus } from "./retry.ts";
-
-const HTTP_REDIRECT_MIN = 300;
-const HTTP_REDIRECT_END = 400;
 
 /** Status used in retry decisions for a 2xx whose body is unusable for a deterministic reason. */
 export const HTTP_OK = 200;
@@ -39,7 +36,7 @@ export function interpretResponse(
   context: (attempts: number) => PloomesErrorInit,
 ): { page: PageResponse } | Failure {
   const status = response.status;
-  if (status >= HTTP_REDIRECT_MIN && status < HTTP_REDIRECT_END) {
+  if (isRedirectStatus(status)) {
     // Never followed (the User-Key would go along); only where it points is reported.
     const location = response.headers.get("location");
     const target = location !== null && URL.canParse(location, url) ? new URL(location, url).origin : null;
