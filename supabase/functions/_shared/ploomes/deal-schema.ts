@@ -4,6 +4,8 @@
 // accepted value fits its column (bounds in deal-bounds.ts), so one bad deal is rejected alone
 // and never fails its page. Dates stay raw strings: Postgres parses all 7 fractional digits, and
 // the keyset needs the exact text. Unknown extra keys are ignored.
+// This schema is the source of truth: deal-fast-check.ts only recognises, faster, deals it would
+// accept, and every reject (field and reason) is the one zod reports here.
 
 import { z } from "zod";
 import {
@@ -26,7 +28,17 @@ export const REJECT_REASON_MAX = 200;
 /** A UTF-16 surrogate without its pair: JSON can carry it, Postgres' jsonb refuses it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function plausibleYear(raw: string): boolean {
+/** Postgres text cannot hold U+0000. */
+export function hasNoNul(value: string): boolean {
+  return !value.includes("\u0000");
+}
+
+export function hasNoLoneSurrogate(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/** The year of a Ploomes date-time is within MIN_PLAUSIBLE_YEAR..MAX_PLAUSIBLE_YEAR. */
+export function hasPlausibleYear(raw: string): boolean {
   const year = Number(ISO_DATE_TIME_WITH_OFFSET.exec(raw)?.[1]);
   return year >= MIN_PLAUSIBLE_YEAR && year <= MAX_PLAUSIBLE_YEAR;
 }
@@ -34,7 +46,7 @@ function plausibleYear(raw: string): boolean {
 const dateTime = z
   .string()
   .refine(isPloomesDateTime, { message: "expected ISO-8601 date-time with offset or Z (≤ 7 fractional digits)" })
-  .refine(plausibleYear, { message: `year outside ${MIN_PLAUSIBLE_YEAR}–${MAX_PLAUSIBLE_YEAR} (a placeholder date?)` });
+  .refine(hasPlausibleYear, { message: `year outside ${MIN_PLAUSIBLE_YEAR}–${MAX_PLAUSIBLE_YEAR} (a placeholder date?)` });
 /** Ploomes ids are positive and, stored as bigint, must be exact in JavaScript too. */
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const int4 = z.number().int().min(-MAX_INT4).max(MAX_INT4);
@@ -44,8 +56,8 @@ const money = z.number().min(0, { message: "must not be negative" }).max(MAX_MON
 const text = z
   .string()
   .max(MAX_TEXT_LENGTH)
-  .refine((value) => !value.includes("\u0000"), { message: "contains a NUL character, which Postgres cannot store" })
-  .refine((value) => !LONE_SURROGATE.test(value), { message: "contains a broken (unpaired) UTF-16 surrogate" });
+  .refine(hasNoNul, { message: "contains a NUL character, which Postgres cannot store" })
+  .refine(hasNoLoneSurrogate, { message: "contains a broken (unpaired) UTF-16 surrogate" });
 
 export const contactSchema = z.object({
   Id: id,
@@ -133,12 +145,14 @@ export function parseDealPage(values: readonly unknown[]): { deals: ParsedDeal[]
   for (const value of values) {
     const result = dealSchema.safeParse(value);
     if (result.success) deals.push(result.data);
-    else {
-      const issues = result.error.issues;
-      rejects.push({ id: rejectId(value), field: issuePath(issues[0]), reason: summarizeIssues(issues) });
-    }
+    else rejects.push(toReject(value, result.error.issues));
   }
   return { deals, rejects };
+}
+
+/** The reject of a raw deal dealSchema refused with `issues`: its id when usable, the first field. */
+export function toReject(value: unknown, issues: readonly z.core.$ZodIssue[]): DealReject {
+  return { id: rejectId(value), field: issuePath(issues[0]), reason: summarizeIssues(issues) };
 }
 
 function rejectId(value: unknown): number | null {
@@ -160,8 +174,10 @@ export function summarizeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /**
- * The row the SQL API stores. `includeProducts` says whether the page was fetched with the
- * Products expansion: without it line items are unknown (null); with it a missing list means none.
+ * The camelCase row of a parsed deal: the two-step path (then toSqlDeal, db/deal-payload.ts); the
+ * one-step path, a page straight to SQL rows, is parseDealPageToRows there. `includeProducts` says
+ * whether the page was fetched with the Products expansion: without it line items are unknown
+ * (null); with it a missing list means none.
  */
 export function toDealRow(deal: ParsedDeal, includeProducts: boolean): DealRow {
   return {
