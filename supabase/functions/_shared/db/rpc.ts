@@ -100,32 +100,10 @@ export interface ClaimOptions {
   source: string;
 }
 
-/** The row shape `sync_ingest_page` reads with jsonb_to_recordset. */
-export function toSqlDeal(row: DealRow) {
-  return {
-    id: row.id,
-    contact_id: row.contactId,
-    contact_name: row.contactName,
-    contact_display_name: null,
-    contact_type_id: row.contactTypeId,
-    contact_cnpj: row.contactCnpj,
-    contact_cpf: row.contactCpf,
-    status_id: row.statusId,
-    amount: row.amount,
-    create_date: row.createDate,
-    finish_date: row.finishDate,
-    last_update_date: row.lastUpdateDate,
-    last_update_raw: row.lastUpdateDate,
-    line_items: row.lineItems?.map((li) => ({
-      product_id: li.productId,
-      quantity: li.quantity,
-      unit_price: li.unitPrice,
-      discount: li.discount,
-      total: li.total,
-      catalog_unit_price: li.catalogUnitPrice,
-    })) ?? null,
-  };
-}
+/** The row shape `sync_ingest_page` reads with jsonb_to_recordset (and the page → rows path): deal-payload.ts. */
+import { toSqlDeal } from "./deal-payload.ts";
+export { toSqlDeal };
+export type { SqlDealRow } from "./deal-payload.ts";
 
 export interface SyncDb {
   claim(options: ClaimOptions): Promise<Claim>;
