@@ -1,6 +1,9 @@
-// A raw deal as Ploomes returns it for our $select/$expand (valid for dealSchema), and a helper
-// that expects a value to be rejected alone and returns its reject.
+// A raw deal as Ploomes returns it for our $select/$expand (valid for dealSchema), and helpers
+// that expect a value to be rejected alone (returning its reject) or accepted. Both helpers also
+// hold the one-step parseDealPageToRows to the two-step parseDealPage's verdict, so every case
+// of the schema and bounds tests checks the fast path too.
 import { expect } from "vitest";
+import { parseDealPageToRows } from "../../supabase/functions/_shared/db/deal-payload.ts";
 import { parseDealPage } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
 import type { DealReject } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
 
@@ -38,6 +41,7 @@ export function rejectOf(value: unknown): DealReject {
   const { deals, rejects } = parseDealPage([value]);
   expect(deals).toHaveLength(0);
   expect(rejects).toHaveLength(1);
+  expect(parseDealPageToRows([value], true)).toStrictEqual({ rows: [], rejects });
   const reject = rejects[0];
   if (reject === undefined) throw new Error("no reject");
   return reject;
@@ -47,5 +51,8 @@ export function rejectOf(value: unknown): DealReject {
 export function accepts(value: unknown): boolean {
   const { deals, rejects } = parseDealPage([value]);
   if (rejects.length > 0) throw new Error(`rejected: ${rejects[0]?.field}: ${rejects[0]?.reason}`);
+  const oneStep = parseDealPageToRows([value], true);
+  expect(oneStep.rejects).toEqual([]);
+  expect(oneStep.rows.map((row) => row.id)).toEqual(deals.map((deal) => deal.Id));
   return deals.length === 1;
 }

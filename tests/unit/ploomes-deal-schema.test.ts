@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseDealPage, toDealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
+import { EVERYTHING_WRONG, MALFORMED_CASES } from "./ploomes-deal-cases.ts";
 import { fixture, rejectOf } from "./ploomes-deal-fixture.ts";
 
 describe("parseDealPage", () => {
@@ -33,51 +34,7 @@ describe("parseDealPage", () => {
     expect(rejects).toEqual([{ id: 2, field: "StatusId", reason: expect.stringMatching(/^StatusId: /) }]);
   });
 
-  it.each([
-    ["Id not an integer", { Id: "500000001" }, null, "Id", /^Id: /],
-    ["StatusId missing", { StatusId: undefined }, 500000001, "StatusId", /^StatusId: /],
-    ["Amount as string", { Amount: "15234.50" }, 500000001, "Amount", /^Amount: /],
-    [
-      "LastUpdateDate without offset",
-      { LastUpdateDate: "2024-04-02T09:10:11.2" },
-      500000001,
-      "LastUpdateDate",
-      /^LastUpdateDate: expected ISO-8601/,
-    ],
-    ["CreateDate date-only", { CreateDate: "2024-03-07" }, 500000001, "CreateDate", /^CreateDate: /],
-    ["FinishDate with 8 digits", { FinishDate: "2024-04-02T09:10:11.12345678-03:00" }, 500000001, "FinishDate", /^FinishDate: /],
-    ["Contact missing", { Contact: undefined }, 500000001, "Contact", /^Contact: /],
-    [
-      "Contact.TypeId as string",
-      { Contact: { Id: 1, Name: "x", TypeId: "1", CNPJ: null, CPF: null } },
-      500000001,
-      "Contact.TypeId",
-      /^Contact\.TypeId: /,
-    ],
-    [
-      "Products[0].Quantity negative",
-      { Products: [{ ProductId: 1, Quantity: -1, UnitPrice: 1, Discount: null, Total: 1 }] },
-      500000001,
-      "Products.0.Quantity",
-      /^Products\.0\.Quantity: /,
-    ],
-    [
-      "Products[0].Product.UnitPrice string",
-      {
-        Products: [{
-          ProductId: 1,
-          Quantity: 1,
-          UnitPrice: 1,
-          Discount: 0,
-          Total: 1,
-          Product: { Id: 1, UnitPrice: "1" },
-        }],
-      },
-      500000001,
-      "Products.0.Product.UnitPrice",
-      /^Products\.0\.Product\.UnitPrice: /,
-    ],
-  ])("rejects %s with its path", (_label, overrides, id, field, reason) => {
+  it.each(MALFORMED_CASES)("rejects %s with its path", (_label, overrides, id, field, reason) => {
     const reject = rejectOf(fixture(overrides));
     expect(reject.id).toBe(id);
     expect(reject.field).toBe(field);
@@ -89,18 +46,7 @@ describe("parseDealPage", () => {
     expect(notADeal.id).toBeNull();
     expect(notADeal.field).toBe("(deal)");
     expect(notADeal.reason).toMatch(/^\(deal\): /);
-    const everythingWrong = rejectOf({
-      Id: 5,
-      ContactId: "a",
-      ContactName: 1,
-      StatusId: "b",
-      Amount: "c",
-      CreateDate: 1,
-      FinishDate: 2,
-      LastUpdateDate: 3,
-      Contact: 4,
-      Products: 5,
-    });
+    const everythingWrong = rejectOf(EVERYTHING_WRONG);
     expect(everythingWrong.id).toBe(5);
     // The field is the first issue's, in the schema's order.
     expect(everythingWrong.field).toBe("ContactId");
