@@ -86,7 +86,8 @@ interface Round {
 
 /**
  * One pass over every page, a page at a time as the function handles them (so the garbage
- * collector sees one page live, not the whole dataset); each phase's time is summed over pages.
+ * collector sees one page live, not the whole dataset); each phase's time is summed over pages,
+ * which needs Node's sub-microsecond performance.now (Deno's is coarser).
  */
 function round(bodies: readonly string[], pipeline: CpuPipeline): Round {
   let parseMs = 0;

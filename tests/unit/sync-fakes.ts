@@ -1,7 +1,8 @@
 // Test doubles for the sync runner: a manual clock, a fake SyncDb that records every call, a
-// scripted PloomesClient (one step per request, getPage and getAbsolute alike, in order), a deal
-// factory that satisfies dealSchema, and Config objects built through parseConfig. Nothing here
-// waits on real time: a step that must "take a while" awaits whatever the test controls.
+// scripted PloomesClient (one step per request, getPage and getAbsolute alike, in order — or, for
+// lanes walking concurrently, steps routed by the request's $filter: byFilter), a deal factory
+// that satisfies dealSchema, and Config objects built through parseConfig. Nothing here waits on
+// real time: a step that must "take a while" awaits whatever the test controls.
 
 import { formatProblems, parseConfig } from "../../supabase/functions/_shared/config/config.ts";
 import type { Config, Env } from "../../supabase/functions/_shared/config/config.ts";
@@ -9,6 +10,7 @@ import type {
   Claim,
   ClaimOptions,
   ClientStats as DbClientStats,
+  FinishStep,
   GrantedClaim,
   IngestResult,
   RunSummary,
@@ -111,6 +113,22 @@ export function runSummary(overrides: Partial<RunSummary> = {}): RunSummary {
   };
 }
 
+/** A finishPass answer for a finish still in progress (another slice to go). */
+export function finishRunning(overrides: Partial<FinishStep> = {}): FinishStep {
+  return { ...runSummary({ status: "running", finishedAt: null }), finishing: "sweep", ...overrides };
+}
+
+/** A finishPass that answers `answers` in turn (the last one repeats). */
+export function finishAnswers(...answers: readonly FinishStep[]): (call: FinishCall) => FinishStep {
+  let calls = 0;
+  return (call) => {
+    const answer = answers[Math.min(calls, answers.length - 1)];
+    calls += 1;
+    if (answer === undefined) throw new Error("finishAnswers: no answer given");
+    return { ...answer, runId: call.runId };
+  };
+}
+
 export function grantedClaim(overrides: Partial<GrantedClaim> = {}): GrantedClaim {
   return {
     claimed: true,
@@ -132,6 +150,7 @@ export interface IngestCall {
   readonly runId: number;
   readonly rows: readonly DealRow[];
   readonly position: unknown;
+  readonly range: number | null;
   readonly rejects: readonly DealReject[];
   readonly warnings: readonly string[];
   readonly stats: DbClientStats;
@@ -181,7 +200,8 @@ export interface FakeDbOptions {
   readonly ingestPage?: (call: IngestCall) => IngestResult;
   /** May throw (or reject) to simulate a failed beat, e.g. a DatabaseError PT409. */
   readonly heartbeat?: (call: HeartbeatCall) => void | Promise<void>;
-  readonly finishPass?: (call: FinishCall) => RunSummary;
+  /** One finish slice: answer status `running` (see finishRunning) while the finish is not done. */
+  readonly finishPass?: (call: FinishCall) => FinishStep;
   readonly endPartial?: (call: PartialCall) => RunSummary;
   readonly failRun?: (call: FailCall) => RunSummary;
 }
@@ -205,11 +225,11 @@ export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
       options.onClaim?.(claimOptions);
       return claim;
     },
-    ingestPage: async (runId, rows, position, rejects, warnings, stats, leaseSeconds) => {
-      const call: IngestCall = { fn: "ingestPage", runId, rows, position, rejects, warnings, stats, leaseSeconds };
+    ingestPage: async (page) => {
+      const call: IngestCall = { fn: "ingestPage", ...page };
       calls.push(call);
       if (options.ingestPage) return options.ingestPage(call);
-      return { stored: rows.length, inserted: rows.length, updated: 0, unchanged: 0, rejected: rejects.length };
+      return { stored: page.rows.length, inserted: page.rows.length, updated: 0, unchanged: 0, rejected: page.rejects.length };
     },
     heartbeat: async (runId, leaseSeconds, stats) => {
       const call: HeartbeatCall = { fn: "heartbeat", runId, leaseSeconds, stats };
@@ -336,8 +356,54 @@ export const pageWithLink = (values: readonly unknown[], nextLink: string): Page
   url: urlOf(request),
 });
 
-/** The two empty answers in a row that end a pass. */
+/** The two empty answers in a row that end a pass (at its start, or after a page of $top rows). */
 export const passEnd = (): PageStep[] => [page([]), page([])];
+
+/**
+ * The one empty answer that ends a walk right after a page shorter than $top (while no short page
+ * of this walk has been followed by more rows).
+ */
+export const shortPageEnd = (): PageStep[] => [page([])];
+
+/** A step answering the highest-Id query (`$orderby=Id desc&$top=1&$select=Id`) with `id`. */
+export const maxIdAnswer = (id: number): PageStep => page([{ Id: id }]);
+
+/** The key byFilter routes a request by: its decoded $filter, NO_FILTER, or MAX_ID_QUERY. */
+export const NO_FILTER = "(no filter)";
+export const MAX_ID_QUERY = "(highest Id)";
+
+export function requestKey(request: PloomesRequest): string {
+  const url = new URL(request.path, PLOOMES_BASE);
+  if (url.searchParams.get("$orderby") === "Id desc") return MAX_ID_QUERY;
+  return url.searchParams.get("$filter") ?? NO_FILTER;
+}
+
+export interface FilterRoutes {
+  /** Steps for createFakePloomes: one router per scripted answer. */
+  readonly steps: PageStep[];
+  /** Answers not asked for yet, by key (an empty object when the script was used up). */
+  unused(): Record<string, number>;
+}
+
+/**
+ * Steps that answer by what a request asks, not by when it arrives (lanes walking at once reach
+ * the fake in microtask order): each request takes the next step scripted for its key
+ * (requestKey); a request with no step left is an error naming the key.
+ */
+export function byFilter(routes: Readonly<Record<string, readonly PageStep[]>>): FilterRoutes {
+  const queues = new Map(Object.entries(routes).map(([key, steps]) => [key, [...steps]]));
+  const router: PageStep = (request) => {
+    const key = requestKey(request);
+    const step = queues.get(key)?.shift();
+    if (step === undefined) throw new Error(`fake Ploomes: no answer scripted for ${key} (${request.path})`);
+    return step(request);
+  };
+  const total = Object.values(routes).reduce((sum, steps) => sum + steps.length, 0);
+  return {
+    steps: Array.from({ length: total }, () => router),
+    unused: () => Object.fromEntries([...queues].filter(([, steps]) => steps.length > 0).map(([key, steps]) => [key, steps.length])),
+  };
+}
 
 /** A step that first awaits `during` (the test fires timers there), then answers with `then`. */
 export const slow = (during: (request: PloomesRequest) => Promise<void>, then: PageStep): PageStep => async (request) => {

@@ -6,27 +6,44 @@ const RAW_7_DIGITS = "2024-05-01T12:00:00.1234567-03:00";
 const SINCE = "2024-04-30T23:55:00Z";
 
 describe("passStart: full pass", () => {
-  it("starts from the beginning without a stored position", () => {
-    expect(passStart(grantedClaim({ mode: "full", position: null }))).toEqual({ mode: "full", position: { lastId: null } });
+  it("a new pass (no stored position) has no ranges yet: they are cut after its first page", () => {
+    expect(passStart(grantedClaim({ mode: "full", position: null }))).toEqual({ mode: "full", ranges: null });
   });
 
-  it("starts from a stored null lastId as from the beginning", () => {
-    expect(passStart(grantedClaim({ mode: "full", position: { lastId: null } }))).toEqual({
+  it("resumes every range where it stood, done flags included (absent = not done)", () => {
+    const position = {
+      ranges: [
+        { from: null, to: 400, after: 400, done: true },
+        { from: 400, to: 800, after: 612 },
+        { from: 800, to: null, after: null, done: false },
+      ],
+    };
+    expect(passStart(grantedClaim({ mode: "full", position }))).toEqual({
       mode: "full",
-      position: { lastId: null },
+      ranges: [
+        { from: null, to: 400, after: 400, done: true },
+        { from: 400, to: 800, after: 612, done: false },
+        { from: 800, to: null, after: null, done: false },
+      ],
     });
   });
 
-  it("resumes after the stored lastId", () => {
-    expect(passStart(grantedClaim({ mode: "full", position: { lastId: 123 } }))).toEqual({
-      mode: "full",
-      position: { lastId: 123 },
-    });
+  it("ignores since (a full pass walks Ids)", () => {
+    const position = { ranges: [{ from: null, to: null, after: 5, done: false }] };
+    const start = passStart(grantedClaim({ mode: "full", position, since: SINCE }));
+    expect(start).toEqual({ mode: "full", ranges: [{ from: null, to: null, after: 5, done: false }] });
   });
 
-  it("keeps only lastId (a full position has no date) and ignores since", () => {
-    const start = passStart(grantedClaim({ mode: "full", position: { lastId: 5, lastUpdateDate: RAW_7_DIGITS }, since: SINCE }));
-    expect(start).toEqual({ mode: "full", position: { lastId: 5 } });
+  it("refuses the legacy {lastId} position (the migration abandons such passes), naming it", () => {
+    expect(() => passStart(grantedClaim({ mode: "full", position: { lastId: 123 } }))).toThrow(
+      'a full pass\'s stored position has no Id ranges: {"lastId":123}',
+    );
+    expect(() => passStart(grantedClaim({ mode: "full", position: { lastId: null } }))).toThrow(/has no Id ranges/);
+  });
+
+  it("refuses ranges that leave a gap in the Id space", () => {
+    const position = { ranges: [{ from: null, to: 100, after: 50 }, { from: 200, to: null, after: null }] };
+    expect(() => passStart(grantedClaim({ mode: "full", position }))).toThrow(/do not cover the Id space/);
   });
 });
 

@@ -67,9 +67,11 @@ describe("runSync: the worker's wall clock", () => {
   it("a request on a worker 75 s old stops by the worker's end (150 − 10 s), not by its own 120 s budget", async () => {
     // The worker started 75 s before the request: its deadline is T0 + 65 s. 10 s pages,
     // estimate 15 s: page 5 starts at 40 s (55 ≤ 65); page 6 would start at 50 s (65 ≤ 65);
-    // page 7 at 60 s (75 > 65) → 6 pages.
+    // page 7 at 60 s (75 > 65) → 6 pages. At 5 requests/min a 10 s answer needs one range
+    // (⌈(10 000 + 250) × 5 / 60 000⌉ = ⌈0.85⌉ = 1): a sequential walk, no highest-Id request.
     const worker = createFakeWorker(T0 - 75_000);
-    const { ploomes, run } = setup({ env: { PLOOMES_PAGE_SIZE: "2" }, steps: fullPages(20), msPerRequest: 10_000, worker });
+    const env: Env = { PLOOMES_PAGE_SIZE: "2", PLOOMES_REQUESTS_PER_MINUTE: "5" };
+    const { ploomes, run } = setup({ env, steps: fullPages(20), msPerRequest: 10_000, worker });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(6);
     expect(outcome.body["status"]).toBe("partial");

@@ -16,6 +16,7 @@ import {
   pageWithLink,
   passEnd,
   PLOOMES_BASE,
+  shortPageEnd,
   slow,
   untilAborted,
 } from "./sync-fakes.ts";
@@ -47,7 +48,7 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
           timers.fireAll(); // 40 s
           await flush();
         }, page(deals(1, 2))),
-        ...passEnd(),
+        ...shortPageEnd(),
       ],
     });
     const outcome = await run();
@@ -59,7 +60,9 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
     ]);
     expect(db.fns()).toEqual(["claim", "heartbeat", "heartbeat", "ingestPage", "finishPass"]);
     expect(timers.scheduledMs.every((ms) => ms === BEAT_MS)).toBe(true);
-    expect(pendingWhileStoring).toBe(0); // only the wait on Ploomes is beaten
+    // The walk is beaten as a whole (lanes fetch while another lane's page is stored): the next
+    // beat stays armed while a page is stored.
+    expect(pendingWhileStoring).toBe(1);
     expect(timers.pending()).toBe(0);
   });
 
@@ -185,7 +188,7 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
           timers.fireAll();
           await flush();
         }, page(deals(1, 2))),
-        ...passEnd(),
+        ...shortPageEnd(),
       ],
     });
     const outcome = await run();
@@ -247,12 +250,22 @@ describe("runSync: paging rules and warnings reach the database", () => {
     expect(db.callsTo("ingestPage").map((call) => call.warnings)).toEqual([[], []]);
   });
 
-  it("pages shorter than $top never finish the pass by themselves", async () => {
+  it("once a short page was followed by more rows (the server caps pages), only two empty answers end the pass", async () => {
     const { db, ploomes, run } = setup({ steps: [page(deals(1, 5)), page(deals(6, 7)), page(deals(8, 8)), ...passEnd()] });
     const outcome = await run();
     expect(outcome.status).toBe(200);
     expect(ploomes.requests).toHaveLength(5);
-    expect(db.callsTo("ingestPage").map((call) => call.position)).toEqual([{ lastId: 5 }, { lastId: 7 }, { lastId: 8 }]);
+    expect([3, 4].map((index) => ploomes.filterOf(index))).toEqual(["Id gt 8", "Id gt 8"]);
+    const after = (id: number) => ({ ranges: [{ from: null, to: null, after: id, done: false }] });
+    expect(db.callsTo("ingestPage").map((call) => call.position)).toEqual([after(5), after(7), after(8)]);
     expect(db.fns().at(-1)).toBe("finishPass");
+  });
+
+  it("a short page answered by one empty keyset query ends the pass (no short page was followed by more rows)", async () => {
+    const { db, ploomes, run } = setup({ steps: [page(deals(1, 300)), page(deals(301, 305)), ...shortPageEnd()] });
+    const outcome = await run();
+    expect(outcome.status).toBe(200);
+    expect(ploomes.requests.map((_, index) => ploomes.filterOf(index))).toEqual([null, "Id gt 300", "Id gt 305"]);
+    expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
   });
 });

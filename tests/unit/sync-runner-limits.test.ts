@@ -8,9 +8,11 @@ import {
   fails,
   grantedClaim,
   page,
+  maxIdAnswer,
   passEnd,
   refusingProducts,
   runSummary,
+  shortPageEnd,
   T0,
 } from "./sync-fakes.ts";
 import { REQUEST, RUN_ID, STATS_AFTER, http, setup } from "./sync-runner-setup.ts";
@@ -94,19 +96,40 @@ describe("runSync: time budget", () => {
   });
 
   it("always fetches one page, even when that page alone takes longer than the budget", async () => {
-    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: fullPages(10), msPerRequest: 5_000 });
+    // At 5 requests/min a 5 s answer needs one range (⌈(5 000 + 250) × 5 / 60 000⌉ = ⌈0.44⌉ = 1).
+    const env: Env = { ...BUDGET_ENV, PLOOMES_REQUESTS_PER_MINUTE: "5" };
+    const { db, ploomes, run } = setup({ env, steps: fullPages(10), msPerRequest: 5_000 });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(1);
     expect(db.fns()).toEqual(["claim", "ingestPage", "endPartial"]);
     expect(outcome.body["durationMs"]).toBe(5_000);
   });
 
-  it("a pass whose end is confirmed within the budget finishes instead of ending partial", async () => {
-    // 100 ms requests: page 1 ends at 100, the short page 2 at 200; at 200 + 150 ≤ 1000 the two
-    // empty answers are fetched (200 → 400) and the pass is complete.
-    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...passEnd()], msPerRequest: 100 });
+  it("a slow first page of a new pass still cuts its ranges (one highest-Id request), then the budget ends the run", async () => {
+    // 5 s at the default 90/min: ⌈(5 000 + 250) × 90 / 60 000⌉ = ⌈7.9⌉ = 8 ranges wanted, so the
+    // highest Id is asked (9). (2, 9] holds ⌊7 / 2⌋ = 3 pages of 2 → 3 ranges, ⌈7 / 3⌉ = 3 Ids
+    // each: (·, 5], (5, 8], (8, ·). Then 10 s are gone: partial.
+    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), maxIdAnswer(9)], msPerRequest: 5_000 });
     const outcome = await run();
-    expect(ploomes.requests).toHaveLength(4);
+    expect(ploomes.requests.map((request) => request.path)).toHaveLength(2);
+    expect(ploomes.requests[1]?.path).toBe("/Deals?$orderby=Id%20desc&$top=1&$select=Id");
+    expect(db.fns()).toEqual(["claim", "ingestPage", "endPartial"]);
+    expect(db.callsTo("ingestPage")[0]?.position).toEqual({
+      ranges: [
+        { from: null, to: 5, after: 2, done: false },
+        { from: 5, to: 8, after: null, done: false },
+        { from: 8, to: null, after: null, done: false },
+      ],
+    });
+    expect(outcome.body["durationMs"]).toBe(10_000);
+  });
+
+  it("a pass whose end is confirmed within the budget finishes instead of ending partial", async () => {
+    // 100 ms requests: page 1 ends at 100, the short page 2 at 200; at 200 + 150 ≤ 1000 the
+    // empty answer after it is fetched (200 → 300) and the pass is complete.
+    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...shortPageEnd()], msPerRequest: 100 });
+    const outcome = await run();
+    expect(ploomes.requests).toHaveLength(3);
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
     expect(outcome.body["status"]).toBe("succeeded");
   });
@@ -143,18 +166,19 @@ describe("runSync: Products expansion fallback", () => {
   it("retries a 403 without Products, records the warning once, and stores rows with lineItems null", async () => {
     const forbidden = http(403, "Your request has been forbidden");
     const { db, ploomes, run, eventNames } = setup({
-      steps: [refusingProducts(forbidden, deals(1, 3)), refusingProducts(forbidden, deals(1, 3)), ...passEnd()],
+      steps: [refusingProducts(forbidden, deals(1, 3)), refusingProducts(forbidden, deals(1, 3)), ...shortPageEnd()],
     });
     const outcome = await run();
 
-    expect(ploomes.requests).toHaveLength(4);
+    expect(ploomes.requests).toHaveLength(3);
     expect(ploomes.requests.slice(2).every((request) => !request.path.includes("Products("))).toBe(true);
     expect(ploomes.requests[0]?.path).toContain("Products(");
     expect(ploomes.requests[1]?.path).not.toContain("Products(");
     expect(ploomes.requests[1]?.path).toContain("Contact(");
     expect(ploomes.filterOf(1)).toBeNull(); // same start position
 
-    expect(db.fns()).toEqual(["claim", "disableProducts", "ingestPage", "finishPass"]);
+    // The warning is recorded once the retry's page is stored.
+    expect(db.fns()).toEqual(["claim", "ingestPage", "disableProducts", "finishPass"]);
     const disabled = db.callsTo("disableProducts");
     expect(disabled).toHaveLength(1);
     expect(disabled[0]?.runId).toBe(RUN_ID);
@@ -169,12 +193,13 @@ describe("runSync: Products expansion fallback", () => {
     const forbidden = http(403);
     const { db, ploomes, run } = setup({
       env: { PLOOMES_PAGE_SIZE: "2" },
-      steps: [page(deals(1, 2)), fails(forbidden), refusingProducts(forbidden, [deal(3)]), ...passEnd()],
+      steps: [page(deals(1, 2)), fails(forbidden), refusingProducts(forbidden, [deal(3)]), ...shortPageEnd()],
     });
     const outcome = await run();
-    expect(ploomes.requests).toHaveLength(5);
+    expect(ploomes.requests).toHaveLength(4);
     expect(ploomes.filterOf(1)).toBe("Id gt 2");
     expect(ploomes.filterOf(2)).toBe("Id gt 2");
+    expect(ploomes.filterOf(3)).toBe("Id gt 3");
     expect(ploomes.requests[2]?.path).not.toContain("Products(");
     const [first, second] = db.callsTo("ingestPage");
     expect(first?.rows.every((row) => row.lineItems !== null)).toBe(true);
@@ -214,7 +239,7 @@ describe("runSync: Products expansion fallback", () => {
   it("without Products available from the start, rows carry lineItems null and no warning is recorded", async () => {
     const { db, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, productsAvailable: false }),
-      steps: [page(deals(1, 2)), ...passEnd()],
+      steps: [page(deals(1, 2)), ...shortPageEnd()],
     });
     const outcome = await run();
     expect(outcome.status).toBe(200);
@@ -236,6 +261,23 @@ describe("runSync: Products expansion fallback", () => {
     const outcome = await run();
     expect(outcome.body["status"]).toBe("partial");
     expect(db.callsTo("disableProducts")).toHaveLength(1);
+    // The retry went out at 800 (after the 403) and its page was stored.
+    expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "disableProducts", "endPartial"]);
+  });
+
+  it("records the Products warning when the retry without Products answers the end of the pass", async () => {
+    // Page size 2: a full page, then the next page's request is refused with Products; without
+    // them Ploomes answers two empty pages: the fallback worked, the pass is complete.
+    const forbidden = http(403);
+    const { db, ploomes, run } = setup({
+      env: { PLOOMES_PAGE_SIZE: "2" },
+      steps: [page(deals(1, 2)), fails(forbidden), refusingProducts(forbidden, []), page([])],
+    });
+    const outcome = await run();
+    expect(ploomes.requests).toHaveLength(4);
+    expect(ploomes.requests.slice(2).every((request) => !request.path.includes("Products("))).toBe(true);
+    expect(db.fns()).toEqual(["claim", "ingestPage", "disableProducts", "finishPass"]);
+    expect(outcome.body["status"]).toBe("succeeded");
   });
 });
 

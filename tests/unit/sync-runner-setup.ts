@@ -21,6 +21,7 @@ import {
   grantedClaim,
   makeConfig,
   PLOOMES_BASE,
+  runSummary,
   T0,
 } from "./sync-fakes.ts";
 import type { FakeDbOptions, FakeWorker, PageStep } from "./sync-fakes.ts";
@@ -38,6 +39,8 @@ interface SetupOptions {
   readonly claimMs?: number;
   /** How long each ingestPage call takes on the fake clock. */
   readonly ingestMs?: number;
+  /** How long each finishPass call takes on the fake clock (before the db option answers). */
+  readonly finishMs?: number;
   /** The heartbeat timer; defaults to manual timers returned as `timers`. */
   readonly schedule?: ScheduleTimeout;
   /** The worker; default one that started with the clock and whose CPU only the test moves. */
@@ -56,6 +59,10 @@ export function setup(options: SetupOptions = {}) {
       return { stored: call.rows.length, inserted: call.rows.length, updated: 0, unchanged: 0, rejected: call.rejects.length };
     },
     ...options.db,
+    finishPass: (call) => {
+      clock.advance(options.finishMs ?? 0);
+      return options.db?.finishPass ? options.db.finishPass(call) : runSummary({ runId: call.runId, status: "succeeded" });
+    },
   });
   const worker = options.worker ?? createFakeWorker(T0);
   const cpuPerRequest = options.cpuPerRequestMs ?? 0;

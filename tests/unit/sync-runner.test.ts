@@ -9,6 +9,7 @@ import {
   page,
   passEnd,
   runSummary,
+  shortPageEnd,
 } from "./sync-fakes.ts";
 import { expectedSource, RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
 
@@ -75,23 +76,27 @@ describe("runSync: claim", () => {
   });
 });
 
+/** The stored position of a full pass walked as one range (a fast API), `after` its last stored Id. */
+const oneRange = (after: number) => ({ ranges: [{ from: null, to: null, after, done: false }] });
+
 describe("runSync: a full pass", () => {
   it("walks two pages (300 + 10), stores each with its position, then finishes the pass", async () => {
     const summary = runSummary({ runId: RUN_ID, status: "succeeded", pages: 2, dealsFetched: 310, customersChanged: 4 });
+    // 100 ms answers at the default 90/min: ⌈(100 + 250) × 90 / 60 000⌉ = ⌈0.525⌉ = 1 range, so
+    // no request for the highest Id.
     const { db, ploomes, run, eventNames } = setup({
-      steps: [page(deals(1, 300)), page(deals(301, 310)), ...passEnd()],
+      steps: [page(deals(1, 300)), page(deals(301, 310)), ...shortPageEnd()],
       msPerRequest: 100,
       db: { finishPass: () => summary },
     });
     const outcome = await run();
 
     // Requests: keyset on Id, no filter on the first page; the short second page does not end
-    // the pass: two empty answers after it do.
-    expect(ploomes.requests).toHaveLength(4);
+    // the pass by itself: the empty answer to the keyset query after it does.
+    expect(ploomes.requests).toHaveLength(3);
     expect(ploomes.filterOf(0)).toBeNull();
     expect(ploomes.filterOf(1)).toBe("Id gt 300");
     expect(ploomes.filterOf(2)).toBe("Id gt 310");
-    expect(ploomes.filterOf(3)).toBe("Id gt 310");
     expect(ploomes.paramOf(0, "$orderby")).toBe("Id");
     expect(ploomes.paramOf(0, "$top")).toBe("300");
     expect(ploomes.requests[0]?.path).toContain("Products(");
@@ -99,28 +104,30 @@ describe("runSync: a full pass", () => {
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
     const [first, second] = db.callsTo("ingestPage");
     expect(first?.runId).toBe(RUN_ID);
-    expect(first?.position).toEqual({ lastId: 300 });
+    expect(first?.position).toEqual(oneRange(300));
+    expect(first?.range).toBe(0);
     expect(first?.rows).toHaveLength(300);
     expect(first?.rows.map((row) => row.id)).toEqual(Array.from({ length: 300 }, (_, index) => index + 1));
     expect(first?.rejects).toEqual([]);
     expect(first?.warnings).toEqual([]);
     expect(first?.leaseSeconds).toBe(60); // 2 × 30 000 ms default
     expect(first?.stats).toEqual(STATS_AFTER(1));
-    expect(second?.position).toEqual({ lastId: 310 });
+    expect(second?.position).toEqual(oneRange(310));
+    expect(second?.range).toBe(0);
     expect(second?.rows.map((row) => row.id)).toEqual([301, 302, 303, 304, 305, 306, 307, 308, 309, 310]);
     expect(second?.stats).toEqual(STATS_AFTER(2));
 
     expect(db.callsTo("finishPass")).toEqual([
-      { fn: "finishPass", runId: RUN_ID, stats: STATS_AFTER(4), maxRejectRatio: 0.01, maxDeleteRatio: 0.1 },
+      { fn: "finishPass", runId: RUN_ID, stats: STATS_AFTER(3), maxRejectRatio: 0.01, maxDeleteRatio: 0.1 },
     ]);
     // The fake worker's CPU clock never moves: the invocation used 0 ms of it.
-    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 400, cpuMs: 0 } });
+    expect(outcome).toEqual({ status: 200, body: { ...summary, durationMs: 300, cpuMs: 0 } });
     expect(eventNames()).toEqual(["run-start", "page", "page", "run-end"]);
   });
 
   it("maps every field of a deal to its row (Contact's name wins; line items with catalog price)", async () => {
     const noContact = deal(2, { Contact: null, FinishDate: null, Amount: null, Products: [] });
-    const { db, run } = setup({ steps: [page([deal(1), noContact]), ...passEnd()] });
+    const { db, run } = setup({ steps: [page([deal(1), noContact]), ...shortPageEnd()] });
     await run();
     const rows = db.callsTo("ingestPage")[0]?.rows;
     expect(rows).toEqual([
@@ -179,7 +186,7 @@ describe("runSync: a full pass", () => {
     const failed = runSummary({ runId: RUN_ID, status: "failed", error: "3 of 10 deals failed validation", hint: "see rejects" });
     const { db, run } = setup({
       env: { SYNC_MAX_REJECT_RATIO: "0.05", SYNC_MAX_DELETE_RATIO: "0.25" },
-      steps: [page(deals(1, 3)), ...passEnd()],
+      steps: [page(deals(1, 3)), ...shortPageEnd()],
       db: { finishPass: () => failed },
     });
     const outcome = await run();
@@ -189,15 +196,30 @@ describe("runSync: a full pass", () => {
     expect(outcome.body).toMatchObject({ status: "failed", error: "3 of 10 deals failed validation" });
   });
 
-  it("resumes a full pass after the stored lastId", async () => {
+  it("resumes a full pass walked as one range after its stored last Id", async () => {
     const { db, ploomes, run } = setup({
-      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { lastId: 123 } }),
-      steps: [page(deals(124, 125)), ...passEnd()],
+      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: oneRange(123) }),
+      steps: [page(deals(124, 125)), ...shortPageEnd()],
     });
     const outcome = await run();
     expect(ploomes.filterOf(0)).toBe("Id gt 123");
-    expect(db.callsTo("ingestPage")[0]?.position).toEqual({ lastId: 125 });
+    expect(ploomes.filterOf(1)).toBe("Id gt 125");
+    expect(ploomes.requests).toHaveLength(2);
+    expect(db.callsTo("ingestPage")[0]?.position).toEqual(oneRange(125));
+    expect(db.callsTo("ingestPage")[0]?.range).toBe(0);
     expect(outcome.status).toBe(200);
+  });
+
+  it("a claim with a legacy {lastId} full-pass position fails the run with 500 before any request", async () => {
+    const { db, ploomes, run } = setup({
+      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { lastId: 123 } }),
+      steps: [page(deals(124, 125)), ...shortPageEnd()],
+    });
+    const outcome = await run();
+    expect(ploomes.requests).toHaveLength(0);
+    expect(db.fns()).toEqual(["claim", "failRun"]);
+    expect(outcome.status).toBe(500);
+    expect(outcome.body["error"]).toBe('unexpected error: Error: a full pass\'s stored position has no Id ranges: {"lastId":123}');
   });
 });
 
@@ -207,7 +229,7 @@ describe("runSync: incremental passes", () => {
     const later = "2024-05-01T12:00:00.1234568-03:00";
     const { db, ploomes, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, mode: "incremental", resumed: true, position: { lastUpdateDate: saved, lastId: 42 }, since: null }),
-      steps: [page([deal(41, { LastUpdateDate: later }), deal(43, { LastUpdateDate: later })]), ...passEnd()],
+      steps: [page([deal(41, { LastUpdateDate: later }), deal(43, { LastUpdateDate: later })]), ...shortPageEnd()],
     });
     const outcome = await run();
     expect(ploomes.filterOf(0)).toBe(
@@ -221,11 +243,12 @@ describe("runSync: incremental passes", () => {
   it("starts a new incremental pass from since", async () => {
     const { db, ploomes, run } = setup({
       claim: grantedClaim({ runId: RUN_ID, mode: "incremental", position: null, since: "2024-04-30T23:55:00Z" }),
-      steps: [page([deal(5)]), ...passEnd()],
+      steps: [page([deal(5)]), ...shortPageEnd()],
     });
     await run();
     expect(ploomes.filterOf(0)).toBe("LastUpdateDate ge 2024-04-30T23:55:00Z");
     expect(db.callsTo("ingestPage")[0]?.position).toEqual({ lastUpdateDate: DEAL_LAST_UPDATE, lastId: 5 });
+    expect(db.callsTo("ingestPage")[0]?.range).toBeNull(); // an incremental pass has no ranges
   });
 
   it("an incremental claim without position or since fails the run with 500, before any request", async () => {
@@ -248,7 +271,7 @@ describe("runSync: invalid deals", () => {
     const badStatus = deal(2, { StatusId: "won" });
     const badId = deal(0, { Id: "x-17" });
     const badDiscount = deal(4, { Products: [{ ProductId: 77, Quantity: 1, UnitPrice: 10, Discount: 120, Total: 10 }] });
-    const { db, run } = setup({ steps: [page([deal(1), badStatus, badId, deal(3), badDiscount]), ...passEnd()] });
+    const { db, run } = setup({ steps: [page([deal(1), badStatus, badId, deal(3), badDiscount]), ...shortPageEnd()] });
     const outcome = await run();
     const call = db.callsTo("ingestPage")[0];
     expect(call?.rows.map((row) => row.id)).toEqual([1, 3]);
@@ -260,7 +283,7 @@ describe("runSync: invalid deals", () => {
     expect(call?.rejects[1]?.field).toBe("Id");
     expect(call?.rejects[1]?.reason).toMatch(/^Id: /);
     expect(call?.rejects[2]).toMatchObject({ id: 4, field: "Products.0.Discount" });
-    expect(call?.position).toEqual({ lastId: 4 });
+    expect(call?.position).toEqual(oneRange(4));
     expect(outcome.status).toBe(200);
   });
 });
