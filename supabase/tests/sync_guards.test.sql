@@ -52,7 +52,9 @@ create function pg_temp.pass(p_k text, p_mode text, p_page jsonb, p_ratio numeri
 returns void language plpgsql as $$
 begin
   insert into pg_temp.t_call values (p_k, public.sync_claim('manual', p_mode, false, 3600, 168, 300, p_source));
-  perform public.sync_ingest_page(pg_temp.run_id(p_k), p_page, '{}');
+  -- A one-page full pass: the page covers the Id space up to its last Id ({"lastId"} = one range).
+  perform public.sync_ingest_page(pg_temp.run_id(p_k), p_page,
+    jsonb_build_object('lastId', (select max((e ->> 'id')::bigint) from jsonb_array_elements(p_page) e)));
   insert into pg_temp.t_call values (p_k || '.end', public.sync_finish_pass(pg_temp.run_id(p_k), p_max_delete_ratio => p_ratio));
 end $$;
 

@@ -26,6 +26,9 @@ create function pg_temp.pass_id(p_k text) returns bigint language sql stable
   as $$ select (c.res ->> 'passId')::bigint from pg_temp.t_call c where c.k = p_k $$;
 create function pg_temp.pass_start(p_k text) returns timestamptz language sql stable
   as $$ select p.started_at from ploomes_sync.passes p where p.id = pg_temp.pass_id(p_k) $$;
+-- When the run's pass began publishing: the last_sync_at of every row it confirmed.
+create function pg_temp.finish_at(p_k text) returns timestamptz language sql stable
+as $$ select p.finish_at from ploomes_sync.passes p where p.id = pg_temp.pass_id(p_k) $$;
 create function pg_temp.finished(p_k text) returns timestamptz language sql stable
   as $$ select r.finished_at from ploomes_sync.runs r where r.id = pg_temp.run_id(p_k) $$;
 -- Whole-table snapshots, to prove that something did not change at all.
@@ -122,8 +125,8 @@ select is((select array_agg(customer_id order by customer_id) from ploomes_sync.
   'B: dirty = the changed deals'' customers, the moved deal''s old (202) and new (206) contact included');
 select is((select line_items from ploomes_sync.deals where deal_id = 5005), jsonb_build_array(pg_temp.item(9, 5)),
   'B: an equal LastUpdateDate passes the newer-than guard');
-select is((select seen_pass_id from ploomes_sync.deals where deal_id = 5003), pg_temp.pass_id('R2'),
-  'B: an unchanged deal is still stamped as seen by the pass');
+select is((select count(*)::int from ploomes_sync.pass_gone g where g.pass_id = pg_temp.pass_id('R2')), 0,
+  'B: an incremental page proves no deal gone (only full-pass pages stage deletions)');
 
 insert into t_call values ('R2.end', public.sync_finish_pass(pg_temp.run_id('R2')));
 select is(
@@ -170,8 +173,8 @@ select is(
   0, 'C: days_since_last_purchase is refreshed to the end of this run, for every row');
 -- last_sync_at is the end of the last completed run, every row confirmed by it (docs/metrics.md),
 -- and days_since is measured to that refresh: an incremental finish refreshes both on every row.
-select is((select count(*)::int from public.customer_sales where last_sync_at = pg_temp.finished('R3')), 5,
-  'C: a completed incremental run confirms every row (last_sync_at = its end, as days_since is)');
+select is((select count(*)::int from public.customer_sales where last_sync_at = pg_temp.finish_at('R3')), 5,
+  'C: a completed incremental run confirms every row (last_sync_at = when it published, as days_since is)');
 
 -- =============================================================================================
 -- D. Incremental R4: Ploomes refuses the Products expansion; an OLDER version of a deal arrives;
@@ -193,8 +196,8 @@ select is(
   (select row(status_id, amount, last_update_date)::text from ploomes_sync.deals where deal_id = 5003),
   row(2, 70::numeric, '2024-01-03T13:00:00Z'::timestamptz)::text,
   'D: newer-than guard: the mirror keeps the newer version (Amount as sent: 70, not 70.00)');
-select is((select seen_pass_id from ploomes_sync.deals where deal_id = 5003), pg_temp.pass_id('R4'),
-  'D: the older version still stamps seen_pass_id');
+select isnt((select seen_pass_id from ploomes_sync.deals where deal_id = 5003), pg_temp.pass_id('R4'),
+  'D: the older version writes nothing to the mirror row, not even a stamp');
 select is((select count(*)::int from ploomes_sync.dirty_customers), 0, 'D: an ignored older version marks nobody dirty');
 
 insert into t_call values ('R4.end', public.sync_end_partial(pg_temp.run_id('R4'), '{"requests": 2}'));
@@ -297,15 +300,15 @@ select is(
   (select jsonb_build_object('status', r -> 'status', 'dealsDeleted', r -> 'dealsDeleted', 'i', r -> 'customersInserted',
                              'u', r -> 'customersUpdated', 'd', r -> 'customersDeleted', 'n', r -> 'customersUnchanged')
      from (select pg_temp.res('R7.end') r) x),
-  '{"status": "succeeded", "dealsDeleted": 1, "i": 0, "u": 0, "d": 1, "n": 4}'::jsonb,
-  'E: the completed full pass sweeps one deal and deletes its customer; the rest are unchanged');
+  '{"status": "succeeded", "dealsDeleted": 1, "i": 0, "u": 0, "d": 1, "n": 0}'::jsonb,
+  'E: the completed full pass sweeps one deal and deletes its customer; the others are not even recomputed (O(changes))');
 select is((select count(*)::int from ploomes_sync.deals where deal_id = 5004), 0, 'E: the unseen deal is gone from the mirror');
 select is(pg_temp.res('R7.end') -> 'warnings', '[]'::jsonb, 'E: a sweep within the allowed ratio carries no warning');
 select is((select array_agg(customer_id order by customer_id) from public.customer_sales), '{201,203,205,206}'::bigint[],
   'E: customer 204 is deleted');
 select is((select s.cursor from ploomes_sync.state s), pg_temp.pass_start('R5'), 'E: the cursor moves to the full pass''s start');
 select is((select s.last_full_pass_at from ploomes_sync.state s), pg_temp.pass_start('R5'), 'E: last_full_pass_at too');
-select is((select count(*)::int from public.customer_sales where last_sync_at = pg_temp.finished('R7')), 4,
+select is((select count(*)::int from public.customer_sales where last_sync_at = pg_temp.finish_at('R7')), 4,
   'E: a completed full pass confirms every row (last_sync_at)');
 select is((select count(*)::int from public.customer_sales where updated_at <> '2001-01-01T00:00:00Z' and customer_id <> 203), 0,
   'E: ... without rewriting unchanged rows (updated_at)');

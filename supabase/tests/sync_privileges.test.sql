@@ -3,7 +3,7 @@
 -- later without its revoke/grant, or without `search_path = ''`, fails here.
 begin;
 set local search_path = extensions, public;
-select plan(63);
+select plan(64);
 
 -- Clean the state the behavioural checks rely on (all rolled back at the end).
 \i supabase/tests/support/reset_sync_state.sql
@@ -11,13 +11,15 @@ select plan(63);
 -- ---------------------------------------------------------------------------------------------
 -- The API exists with the signatures the Edge Function calls.
 select has_function('public', 'sync_claim', array['text', 'text', 'boolean', 'integer', 'numeric', 'integer', 'text'], 'sync_claim exists');
--- sync_ingest_page(run, deals, position, rejects, warnings, client, lease_seconds)
-select has_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'], 'sync_ingest_page exists');
+-- sync_ingest_page(run, deals, position, rejects, warnings, client, lease_seconds, range)
+select has_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer', 'integer'], 'sync_ingest_page exists');
 -- sync_finish_pass(run, client, max_reject_ratio, max_delete_ratio)
 select has_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric', 'numeric'], 'sync_finish_pass exists');
 select has_function('public', 'sync_heartbeat', array['bigint', 'integer', 'jsonb'], 'sync_heartbeat exists');
 select has_function('public', 'sync_allow_mass_delete', array[]::text[], 'sync_allow_mass_delete exists');
 -- The replaced signatures are gone: no stale overload keeps old grants or old behaviour.
+select hasnt_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'],
+  'the sync_ingest_page without p_range is dropped');
 select hasnt_function('public', 'sync_ingest_page', array['bigint', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'integer'],
   'the old sync_ingest_page(..., p_client, p_lease_seconds) is dropped');
 select hasnt_function('public', 'sync_finish_pass', array['bigint', 'jsonb', 'numeric'], 'the old sync_finish_pass is dropped');
@@ -112,7 +114,11 @@ select ok(not has_schema_privilege('anon', 'ploomes_sync', 'USAGE'), 'anon has n
 -- also catch them; these say which object broke).
 create temp table t_new_fn (f regprocedure primary key) on commit drop;
 insert into t_new_fn values
-  ('public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer)'),
+  ('public.sync_ingest_page(bigint, jsonb, jsonb, jsonb, jsonb, jsonb, integer, integer)'),
+  ('ploomes_sync.stage_gone_deals(ploomes_sync.passes, integer, jsonb, bigint[])'),
+  ('ploomes_sync.pass_ranges(jsonb)'),
+  ('ploomes_sync.check_ranges(ploomes_sync.passes)'),
+  ('ploomes_sync.fail_pass_at_guard(bigint, bigint, text, text)'),
   ('public.sync_finish_pass(bigint, jsonb, numeric, numeric)'),
   ('public.sync_heartbeat(bigint, integer, jsonb)'),
   ('public.sync_allow_mass_delete()'),

@@ -190,8 +190,9 @@ select is(ploomes_sync.custom_price_tolerance(), 0.005, 'the custom-pricing tole
 -- Timestamps: every row confirmed by this run; days since last purchase measured to it.
 select is(
   (select count(*)::int from public.customer_sales c
-     where c.last_sync_at = (select r.finished_at from ploomes_sync.runs r where r.id = pg_temp.run_id('full'))),
-  4, 'last_sync_at = the end of the completing run, on every row');
+     where c.last_sync_at = (select p.finish_at from ploomes_sync.passes p join ploomes_sync.runs r on r.pass_id = p.id
+                              where r.id = pg_temp.run_id('full'))),
+  4, 'last_sync_at = when the completing run published, on every row');
 select is((select count(*)::int from public.customer_sales where created_at = last_sync_at and updated_at = last_sync_at), 4,
   'new rows: created_at = updated_at = last_sync_at');
 select results_eq(

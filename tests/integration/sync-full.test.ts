@@ -64,8 +64,10 @@ describe("full pass", () => {
     const rows = await salesRows();
     expect(rows.map((r) => Number(r.customer_id))).toEqual([...expected.keys()].sort((a, b) => a - b));
 
-    const { rows: runRows } = await db.query<{ finished_at: Date }>("select finished_at from ploomes_sync.runs where id = $1", [run.body.runId]);
-    const refreshedAt = runRows[0]?.finished_at.getTime() ?? Number.NaN;
+    // Every row is confirmed at the moment the pass began publishing (docs/metrics.md, last_sync_at).
+    const { rows: runRows } = await db.query<{ finish_at: Date }>(
+      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1", [run.body.runId]);
+    const refreshedAt = runRows[0]?.finish_at.getTime() ?? Number.NaN;
     for (const row of rows) {
       const want = expected.get(Number(row.customer_id));
       if (!want) throw new Error(`unexpected customer ${row.customer_id}`);
@@ -127,8 +129,9 @@ describe("full pass", () => {
     expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", customersChanged: 0, customersInserted: 0, customersUpdated: 0 });
     const after = await salesRows();
     expect(metrics(after)).toEqual(metrics(before));
-    const { rows } = await db.query<{ finished_at: Date }>("select finished_at from ploomes_sync.runs where id = $1", [run.body.runId]);
-    expect(new Set(after.map((r) => r.last_sync_at.getTime()))).toEqual(new Set([rows[0]?.finished_at.getTime()]));
+    const { rows } = await db.query<{ finish_at: Date }>(
+      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1", [run.body.runId]);
+    expect(new Set(after.map((r) => r.last_sync_at.getTime()))).toEqual(new Set([rows[0]?.finish_at.getTime()]));
   });
 
   it("records every invocation in ploomes_sync.runs with its figures", async () => {

@@ -1,11 +1,11 @@
-// fetchDealPages: when a pass ends (never on a short page; only on two empty answers in a row, the
-// second our own keyset query) and which @odata.nextLink is followed (only one on the base origin).
+// fetchFullPages: when a walk ends (on two empty answers in a row, the second our own keyset
+// query; or on a short page confirmed by one empty keyset answer while pages are not capped) and which @odata.nextLink is followed (only one on the base origin).
 // A pass that ended early would let the full pass's sweep delete the deals it never reached.
 import { describe, expect, it } from "vitest";
-import { fetchDealPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
+import { fetchFullPages, fetchIncrementalPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
 import { BASE, collect, DEADLINE, EMPTY, fakeClient, filterOf, fullPass, ids } from "./ploomes-pages-fakes.ts";
 
-describe("fetchDealPages: a short page does not end the pass", () => {
+describe("fetchFullPages: a short page does not end the pass", () => {
   it("a page shorter than $top is followed by the keyset query after its last Id", async () => {
     const { client, calls } = fakeClient([{ value: ids(1) }, { value: ids(2, 3, 4) }, { value: ids(5) }, EMPTY, EMPTY]);
     const pages = await fullPass(client, 3);
@@ -15,10 +15,9 @@ describe("fetchDealPages: a short page does not end the pass", () => {
   });
 
   it("the next request waits for next(), also after a short page", async () => {
-    const { client, calls } = fakeClient([{ value: ids(1) }, EMPTY, EMPTY]);
-    const pages = fetchDealPages({
+    const { client, calls } = fakeClient([{ value: ids(1) }, EMPTY]);
+    const pages = fetchFullPages({
       client,
-      mode: "full",
       position: { lastId: null },
       pageSize: 300,
       includeProducts: true,
@@ -28,11 +27,39 @@ describe("fetchDealPages: a short page does not end the pass", () => {
     expect(first.done).toBe(false);
     expect(calls).toHaveLength(1);
     expect(await pages.next()).toEqual({ done: true, value: undefined });
-    expect(calls).toHaveLength(3);
+    expect(calls).toHaveLength(2);
   });
 });
 
-describe("fetchDealPages: two empty answers in a row end the pass", () => {
+describe("fetchFullPages: a short page and one empty answer end the walk, unless pages are capped", () => {
+  it("a short page confirmed by one empty keyset answer ends the walk", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4) }, EMPTY]);
+    const pages = await fullPass(client, 3);
+    expect(pages.map((page) => page.values)).toEqual([ids(1, 2, 3), ids(4)]);
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 4"]);
+  });
+
+  it("once a short page was followed by more rows, only two empty answers end the walk", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1) }, { value: ids(2) }, EMPTY, EMPTY]);
+    const pages = await fullPass(client, 3);
+    expect(pages).toHaveLength(2);
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 1", "Id gt 2", "Id gt 2"]);
+  });
+
+  it("a full page followed by one empty answer is confirmed before the walk ends", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, EMPTY, EMPTY]);
+    await fullPass(client, 3);
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 3"]);
+  });
+
+  it("an empty answer to a followed nextLink after a short page is confirmed by the keyset", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1), nextLink: `${BASE}/Deals?$skip=1` }, EMPTY, EMPTY]);
+    await fullPass(client, 3);
+    expect(calls.map((call) => call.kind)).toEqual(["page", "absolute", "page"]);
+  });
+});
+
+describe("fetchFullPages: two empty answers in a row end the pass", () => {
   it("one empty answer is confirmed by the same keyset query before the pass ends", async () => {
     const { client, calls } = fakeClient([{ value: ids(1, 2) }, EMPTY, EMPTY]);
     const pages = await fullPass(client, 2);
@@ -51,7 +78,7 @@ describe("fetchDealPages: two empty answers in a row end the pass", () => {
     const since = "2024-05-02T10:06:12-03:00";
     const { client, calls } = fakeClient([EMPTY, EMPTY]);
     const pages = await collect(
-      fetchDealPages({ client, mode: "incremental", position: { since }, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }),
+      fetchIncrementalPages({ client, position: { since }, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }),
     );
     expect(pages).toEqual([]);
     expect(calls.map(filterOf)).toEqual([`LastUpdateDate ge ${since}`, `LastUpdateDate ge ${since}`]);
@@ -86,10 +113,10 @@ describe("fetchDealPages: two empty answers in a row end the pass", () => {
   });
 
   it("an empty nextLink answer followed by data from the keyset query goes on with a warning", async () => {
-    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=2` }, EMPTY, { value: ids(3) }, EMPTY, EMPTY]);
+    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=2` }, EMPTY, { value: ids(3) }, EMPTY]);
     const pages = await fullPass(client, 2);
-    expect(calls.map((call) => call.kind)).toEqual(["page", "absolute", "page", "page", "page"]);
-    expect(calls.slice(2).map(filterOf)).toEqual(["Id gt 2", "Id gt 3", "Id gt 3"]);
+    expect(calls.map((call) => call.kind)).toEqual(["page", "absolute", "page", "page"]);
+    expect(calls.slice(2).map(filterOf)).toEqual(["Id gt 2", "Id gt 3"]);
     expect(pages.map((page) => page.values)).toEqual([ids(1, 2), ids(3)]);
     expect(pages[1]?.viaNextLink).toBe(false);
     expect(pages[1]?.warnings).toHaveLength(1);
@@ -97,7 +124,7 @@ describe("fetchDealPages: two empty answers in a row end the pass", () => {
   });
 });
 
-describe("fetchDealPages: @odata.nextLink only on the base origin", () => {
+describe("fetchFullPages: @odata.nextLink only on the base origin", () => {
   it("a nextLink on the base origin is followed (getAbsolute) without a warning", async () => {
     const link = `${BASE}/Deals?$top=2&$skip=2`;
     const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: link }, { value: ids(3) }, EMPTY, EMPTY]);

@@ -1,8 +1,8 @@
-// Test doubles for fetchDealPages: a client that answers from a script (getPage and getAbsolute
+// Test doubles for fetchFullPages/fetchIncrementalPages: a client that answers from a script (getPage and getAbsolute
 // alike, in order) and records what was asked, plus small helpers to run and inspect a pass.
 import type { PageResponse, PloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
 import { PloomesError } from "../../supabase/functions/_shared/ploomes/errors.ts";
-import { fetchDealPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
+import { fetchFullPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
 import type { DealPage } from "../../supabase/functions/_shared/ploomes/pages.ts";
 import type { FullPosition } from "../../supabase/functions/_shared/ploomes/odata.ts";
 
@@ -69,5 +69,5 @@ export function fullPass(
   pageSize: number,
   position: FullPosition = { lastId: null },
 ): Promise<DealPage<FullPosition>[]> {
-  return collect(fetchDealPages({ client, mode: "full", position, pageSize, includeProducts: true, deadlineMs: DEADLINE }));
+  return collect(fetchFullPages({ client, position, pageSize, includeProducts: true, deadlineMs: DEADLINE }));
 }

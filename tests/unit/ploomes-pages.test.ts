@@ -1,16 +1,15 @@
-// fetchDealPages: keyset paging, nextLinks on the configured origin, the loop guard, incremental
+// fetchFullPages / fetchIncrementalPages: keyset paging, nextLinks on the configured origin, the loop guard, incremental
 // passes. The rules that decide when a pass ends are in ploomes-pages-end.test.ts.
 import { describe, expect, it } from "vitest";
-import { fetchDealPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
+import { fetchFullPages, fetchIncrementalPages } from "../../supabase/functions/_shared/ploomes/pages.ts";
 import { BASE, collect, DEADLINE, EMPTY, fakeClient, filterOf, ids, rejection } from "./ploomes-pages-fakes.ts";
 
-describe("fetchDealPages: full pass", () => {
-  it("walks the Id keyset; a short page goes on by keyset and two empty answers end the pass", async () => {
-    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4, 5, 6) }, { value: ids(7) }, EMPTY, EMPTY]);
+describe("fetchFullPages/fetchIncrementalPages: full pass", () => {
+  it("walks the Id keyset; a short page is confirmed by one empty keyset answer", async () => {
+    const { client, calls } = fakeClient([{ value: ids(1, 2, 3) }, { value: ids(4, 5, 6) }, { value: ids(7) }, EMPTY]);
     const pages = await collect(
-      fetchDealPages({
+      fetchFullPages({
         client,
-        mode: "full",
         position: { lastId: null },
         pageSize: 3,
         includeProducts: true,
@@ -19,8 +18,8 @@ describe("fetchDealPages: full pass", () => {
     );
     expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 3 }, { lastId: 6 }, { lastId: 7 }]);
     expect(pages.map((page) => page.values)).toEqual([ids(1, 2, 3), ids(4, 5, 6), ids(7)]);
-    // The short page (1 of 3) proves nothing: the keyset goes on after it, twice, until two empty answers.
-    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6", "Id gt 7", "Id gt 7"]);
+    // The short page (1 of 3) does not end the walk by itself: the keyset asks after it once more.
+    expect(calls.map(filterOf)).toEqual([null, "Id gt 3", "Id gt 6", "Id gt 7"]);
     expect(calls.every((call) => call.kind === "page")).toBe(true);
     expect(pages.map((page) => page.warnings)).toEqual([[], [], []]);
   });
@@ -28,9 +27,8 @@ describe("fetchDealPages: full pass", () => {
   it("resumes after a stored position and stops on two empty answers", async () => {
     const { client, calls } = fakeClient([{ value: ids(101, 102) }, EMPTY, EMPTY]);
     const pages = await collect(
-      fetchDealPages({
+      fetchFullPages({
         client,
-        mode: "full",
         position: { lastId: 100 },
         pageSize: 2,
         includeProducts: false,
@@ -44,9 +42,8 @@ describe("fetchDealPages: full pass", () => {
 
   it("fetches nothing ahead: the next request waits for next()", async () => {
     const { client, calls } = fakeClient([{ value: ids(1, 2) }, { value: ids(3) }]);
-    const pages = fetchDealPages({
+    const pages = fetchFullPages({
       client,
-      mode: "full",
       position: { lastId: null },
       pageSize: 2,
       includeProducts: true,
@@ -68,9 +65,8 @@ describe("fetchDealPages: full pass", () => {
       EMPTY,
     ]);
     const pages = await collect(
-      fetchDealPages({
+      fetchFullPages({
         client,
-        mode: "full",
         position: { lastId: null },
         pageSize: 3,
         includeProducts: true,
@@ -80,10 +76,8 @@ describe("fetchDealPages: full pass", () => {
     expect(calls[1]).toEqual({ kind: "absolute", target: absolute });
     expect(calls[2]).toEqual({ kind: "absolute", target: `${BASE}/Deals?$skip=6` });
     // Without a nextLink the keyset takes over again, from the last row.
-    expect(calls.slice(3)).toEqual([
-      { kind: "page", target: expect.stringContaining("Id%20gt%207") },
-      { kind: "page", target: expect.stringContaining("Id%20gt%207") },
-    ]);
+    // (that short page is confirmed by one empty keyset answer).
+    expect(calls.slice(3)).toEqual([{ kind: "page", target: expect.stringContaining("Id%20gt%207") }]);
     expect(pages.map((page) => page.viaNextLink)).toEqual([false, true, true]);
     expect(pages.map((page) => page.warnings)).toEqual([[], [], []]);
     expect(pages.at(-1)?.nextPosition).toEqual({ lastId: 7 });
@@ -92,9 +86,8 @@ describe("fetchDealPages: full pass", () => {
   it("drops an Id repeated right after itself across pages", async () => {
     const { client } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` }, { value: ids(2, 3) }, EMPTY, EMPTY]);
     const pages = await collect(
-      fetchDealPages({
+      fetchFullPages({
         client,
-        mode: "full",
         position: { lastId: null },
         pageSize: 2,
         includeProducts: true,
@@ -105,14 +98,13 @@ describe("fetchDealPages: full pass", () => {
   });
 });
 
-describe("fetchDealPages: loop guard", () => {
+describe("fetchFullPages/fetchIncrementalPages: loop guard", () => {
   it("a page that does not advance the keyset is a loop error", async () => {
     const { client, calls } = fakeClient([{ value: ids(1, 2) }, { value: ids(1, 2) }, { value: ids(1, 2) }]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchFullPages({
           client,
-          mode: "full",
           position: { lastId: null },
           pageSize: 2,
           includeProducts: true,
@@ -134,9 +126,8 @@ describe("fetchDealPages: loop guard", () => {
     ]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchFullPages({
           client,
-          mode: "full",
           position: { lastId: null },
           pageSize: 2,
           includeProducts: true,
@@ -153,9 +144,8 @@ describe("fetchDealPages: loop guard", () => {
     const { client } = fakeClient([{ value: ids(5, 3, 9) }]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchFullPages({
           client,
-          mode: "full",
           position: { lastId: null },
           pageSize: 3,
           includeProducts: true,
@@ -171,9 +161,8 @@ describe("fetchDealPages: loop guard", () => {
     const { client } = fakeClient([{ value: [{ Id: "x-17", ContactName: "Maria Aparecida", CNPJ: null, Amount: 99.5 }, null] }]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchFullPages({
           client,
-          mode: "full",
           position: { lastId: null },
           pageSize: 3,
           includeProducts: true,
@@ -193,9 +182,8 @@ describe("fetchDealPages: loop guard", () => {
     const { client, calls } = fakeClient([{ value: ids(1) }]);
     await expect(
       collect(
-        fetchDealPages({
+        fetchFullPages({
           client,
-          mode: "full",
           position: { lastId: null },
           pageSize: 3,
           includeProducts: true,
@@ -208,7 +196,7 @@ describe("fetchDealPages: loop guard", () => {
   });
 });
 
-describe("fetchDealPages: incremental pass", () => {
+describe("fetchFullPages/fetchIncrementalPages: incremental pass", () => {
   const since = "2024-05-02T10:06:12-03:00";
   const d1 = "2024-05-02T10:11:12.1-03:00";
   const d2 = "2024-05-02T10:11:12.9571234-03:00";
@@ -221,9 +209,8 @@ describe("fetchDealPages: incremental pass", () => {
       EMPTY,
     ]);
     const pages = await collect(
-      fetchDealPages({
+      fetchIncrementalPages({
         client,
-        mode: "incremental",
         position: { since },
         pageSize: 2,
         includeProducts: true,
@@ -233,7 +220,6 @@ describe("fetchDealPages: incremental pass", () => {
     expect(calls.map(filterOf)).toEqual([
       `LastUpdateDate ge ${since}`,
       `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 4)`,
-      `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 5)`,
       `LastUpdateDate gt ${d2} or (LastUpdateDate eq ${d2} and Id gt 5)`,
     ]);
     expect(pages.map((page) => page.nextPosition)).toEqual([
@@ -246,9 +232,8 @@ describe("fetchDealPages: incremental pass", () => {
     const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: "2024-05-02T10:06:11.9999999-03:00" }] }]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchIncrementalPages({
           client,
-          mode: "incremental",
           position: { since },
           pageSize: 2,
           includeProducts: true,
@@ -263,9 +248,8 @@ describe("fetchDealPages: incremental pass", () => {
     const { client } = fakeClient([{ value: [{ Id: 3, LastUpdateDate: d2 }] }]);
     const error = await rejection(
       collect(
-        fetchDealPages({
+        fetchIncrementalPages({
           client,
-          mode: "incremental",
           position: { lastUpdateDate: d2, lastId: 4 },
           pageSize: 2,
           includeProducts: true,
@@ -281,9 +265,8 @@ describe("fetchDealPages: incremental pass", () => {
     const later = "2024-05-02T13:11:12.9571235Z";
     const { client } = fakeClient([{ value: [{ Id: 1, LastUpdateDate: later }] }, EMPTY, EMPTY]);
     const pages = await collect(
-      fetchDealPages({
+      fetchIncrementalPages({
         client,
-        mode: "incremental",
         position: { lastUpdateDate: d2, lastId: 4 },
         pageSize: 2,
         includeProducts: true,
@@ -294,23 +277,34 @@ describe("fetchDealPages: incremental pass", () => {
   });
 });
 
-describe("fetchDealPages: mode and position checked together", () => {
-  it("accepts mode and position from separate variables and rejects a mismatch", async () => {
-    const { client } = fakeClient([{ value: ids(1) }, EMPTY, EMPTY]);
-    const mode: "full" | "incremental" = "full";
-    const position: { lastId: number | null } | { since: string } = { since: "2024-01-01T00:00:00Z" };
-    expect(() => fetchDealPages({ client, mode, position, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }))
-      .toThrow(TypeError);
+describe("fetchFullPages: one Id range", () => {
+  it("bounds every keyset query above by the range's upper Id", async () => {
+    const { client, calls } = fakeClient([{ value: ids(11, 12) }, { value: ids(20) }, EMPTY]);
     const pages = await collect(
-      fetchDealPages({
-        client,
-        mode,
-        position: { lastId: null },
-        pageSize: 2,
-        includeProducts: true,
-        deadlineMs: DEADLINE,
-      }),
+      fetchFullPages({ client, position: { lastId: 10 }, upTo: 20, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }),
     );
-    expect(pages).toHaveLength(1);
+    expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 12 }, { lastId: 20 }]);
+    expect(calls.map(filterOf)).toEqual(["Id gt 10 and Id le 20", "Id gt 12 and Id le 20", "Id gt 20 and Id le 20"]);
+  });
+
+  it("reads the deadline before each request when given as a function", async () => {
+    const { client } = fakeClient([{ value: ids(1, 2) }, EMPTY, EMPTY]);
+    const seen: number[] = [];
+    const deadlines = [DEADLINE, DEADLINE + 1, DEADLINE + 2];
+    const pages = fetchFullPages({
+      client: {
+        ...client,
+        getPage: (path, options) => {
+          seen.push(options.deadlineMs);
+          return client.getPage(path, options);
+        },
+      },
+      position: { lastId: null },
+      pageSize: 2,
+      includeProducts: true,
+      deadlineMs: () => deadlines[seen.length] ?? DEADLINE,
+    });
+    await collect(pages);
+    expect(seen).toEqual(deadlines);
   });
 });

@@ -139,6 +139,13 @@ describe("parseRangesPosition", () => {
     expect(() => parseRangesPosition(gap)).toThrow(/do not cover the Id space/);
   });
 
+  it("rejects unbounded ranges in the middle and bounds that do not increase", () => {
+    const twoWhole = { ranges: [{ from: null, to: null, after: null }, { from: null, to: null, after: null }] };
+    expect(() => parseRangesPosition(twoWhole)).toThrow(/do not cover the Id space/);
+    const backwards = { ranges: [{ from: null, to: 100, after: null }, { from: 100, to: 50, after: null }, { from: 50, to: null, after: null }] };
+    expect(() => parseRangesPosition(backwards)).toThrow(/do not cover the Id space/);
+  });
+
   it("rejects a first range with a lower bound and a last range with an upper bound", () => {
     expect(() => parseRangesPosition({ ranges: [{ from: 10, to: null, after: null }] })).toThrow(/do not cover the Id space/);
     expect(() => parseRangesPosition({ ranges: [{ from: null, to: 100, after: 50 }] })).toThrow(/do not cover the Id space/);

@@ -24,7 +24,12 @@ export class DatabaseError extends Error {
   }
 }
 
-const positionSchema = z.object({ lastId: z.number().int().nullable().optional(), lastUpdateDate: z.string().optional() }).nullable();
+/** A pass's stored position: {ranges} (full pass; checked by sync/ranges.ts) or {lastUpdateDate, lastId} (incremental). */
+const positionSchema = z.object({
+  lastId: z.number().int().nullable().optional(),
+  lastUpdateDate: z.string().optional(),
+  ranges: z.array(z.unknown()).optional(),
+}).nullable();
 
 const claimSchema = z.discriminatedUnion("claimed", [
   z.object({ claimed: z.literal(false), runId: z.number(), holderRunId: z.number(), leaseExpiresAt: z.string() }),
@@ -38,6 +43,8 @@ const claimSchema = z.discriminatedUnion("claimed", [
     position: positionSchema,
     productsAvailable: z.boolean(),
     since: z.string().nullable(),
+    /** The pass is finishing (its guards passed): only sync_finish_pass calls remain. */
+    finishing: z.boolean().optional(),
   }),
 ]);
 export type Claim = z.infer<typeof claimSchema>;
@@ -82,6 +89,10 @@ export const runSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 
+/** A finish call's answer: the run summary, `running` with the step to go while the finish is not done. */
+const finishStepSchema = runSummarySchema.extend({ finishing: z.enum(["sweep", "recompute", "refresh"]).optional() });
+export type FinishStep = z.infer<typeof finishStepSchema>;
+
 /** Client-side counters, cumulative for the run. */
 export interface ClientStats {
   requests: number;
@@ -105,15 +116,27 @@ import { toSqlDeal } from "./deal-payload.ts";
 export { toSqlDeal };
 export type { SqlDealRow } from "./deal-payload.ts";
 
+/** One page for sync_ingest_page. */
+export interface PageToStore {
+  readonly runId: number;
+  readonly rows: readonly DealRow[];
+  /** The pass position after this page (see sync/ranges.ts for a full pass). */
+  readonly position: unknown;
+  /** Full pass: the index of the range the page belongs to (its span proves deals gone). */
+  readonly range: number | null;
+  readonly rejects: readonly DealReject[];
+  readonly warnings: readonly string[];
+  readonly stats: ClientStats;
+  readonly leaseSeconds: number;
+}
+
 export interface SyncDb {
   claim(options: ClaimOptions): Promise<Claim>;
-  ingestPage(
-    runId: number, rows: readonly DealRow[], position: unknown, rejects: readonly DealReject[],
-    warnings: readonly string[], stats: ClientStats, leaseSeconds: number,
-  ): Promise<IngestResult>;
+  ingestPage(page: PageToStore): Promise<IngestResult>;
   /** Extends the lease while the run waits; a DatabaseError with leaseLost when it was taken over. */
   heartbeat(runId: number, leaseSeconds: number, stats: ClientStats): Promise<void>;
-  finishPass(runId: number, stats: ClientStats, maxRejectRatio: number, maxDeleteRatio: number): Promise<RunSummary>;
+  /** One slice of the finish: `running` (with `finishing`) until the pass is published or fails. */
+  finishPass(runId: number, stats: ClientStats, maxRejectRatio: number, maxDeleteRatio: number): Promise<FinishStep>;
   endPartial(runId: number, stats: ClientStats): Promise<RunSummary>;
   failRun(runId: number, error: string, hint: string | null, httpStatus: number, stats: ClientStats): Promise<RunSummary>;
   disableProducts(runId: number, warning: string): Promise<void>;
@@ -139,10 +162,10 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
         p_trigger: o.trigger, p_requested_mode: o.mode, p_dry_run: o.dryRun, p_lease_seconds: o.leaseSeconds,
         p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds, p_source: o.source,
       }, claimSchema),
-    ingestPage: (runId, rows, position, rejects, warnings, stats, leaseSeconds) =>
+    ingestPage: (page) =>
       call("sync_ingest_page", {
-        p_run_id: runId, p_deals: rows.map(toSqlDeal), p_position: position, p_rejects: rejects,
-        p_warnings: warnings, p_client: statsArg(stats), p_lease_seconds: leaseSeconds,
+        p_run_id: page.runId, p_deals: page.rows.map(toSqlDeal), p_position: page.position, p_rejects: page.rejects,
+        p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds, p_range: page.range,
       }, ingestSchema),
     heartbeat: async (runId, leaseSeconds, stats) => {
       await call("sync_heartbeat", { p_run_id: runId, p_lease_seconds: leaseSeconds, p_client: statsArg(stats) }, z.unknown());
@@ -150,7 +173,7 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
     finishPass: (runId, stats, maxRejectRatio, maxDeleteRatio) =>
       call("sync_finish_pass", {
         p_run_id: runId, p_client: statsArg(stats), p_max_reject_ratio: maxRejectRatio, p_max_delete_ratio: maxDeleteRatio,
-      }, runSummarySchema),
+      }, finishStepSchema),
     endPartial: (runId, stats) => call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
     failRun: (runId, error, hint, httpStatus, stats) =>
       call("sync_fail_run", { p_run_id: runId, p_error: error, p_hint: hint, p_http_status: httpStatus, p_client: statsArg(stats) }, runSummarySchema),

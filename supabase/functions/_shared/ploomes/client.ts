@@ -167,6 +167,8 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
       }
       counters.retries += 1;
       counters.retryWaitMs += decision.delayMs;
+      // Ploomes said how long to wait: every request of this client waits, not only this one.
+      if (decision.source === "retry-after") bucket.holdUntil(now() + decision.delayMs);
       emit({
         type: "retry",
         attempt,

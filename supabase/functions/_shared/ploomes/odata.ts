@@ -61,10 +61,18 @@ export function buildDealsExpand(includeProducts: boolean): string {
   return `${contact},${products}`;
 }
 
-/** First or next page of a full pass: `Id gt lastId` ordered by Id. */
-export function buildFullDealsQuery(position: FullPosition, options: DealsQueryOptions): string {
-  const filter = position.lastId === null ? null : `Id gt ${requireId(position.lastId, "lastId")}`;
-  return buildDealsQuery(filter, "Id", options);
+/** First or next page of a full pass (or of one of its Id ranges): `Id gt lastId and Id le upTo`, ordered by Id. */
+export function buildFullDealsQuery(position: FullPosition, options: DealsQueryOptions, upTo: number | null = null): string {
+  const bounds = [
+    ...(position.lastId === null ? [] : [`Id gt ${requireId(position.lastId, "lastId")}`]),
+    ...(upTo === null ? [] : [`Id le ${requireId(upTo, "upTo")}`]),
+  ];
+  return buildDealsQuery(bounds.length === 0 ? null : bounds.join(" and "), "Id", options);
+}
+
+/** The highest deal Id (one cheap request: the Id of the last deal by Id), where a full pass's ranges end. */
+export function buildMaxDealIdQuery(): string {
+  return `${DEALS_PATH}?$orderby=${encodeQueryValue("Id desc")}&$top=1&$select=Id`;
 }
 
 /**

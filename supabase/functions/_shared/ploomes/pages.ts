@@ -1,12 +1,15 @@
-// Walks the Deals collection one page per `next()`: keyset paging on Id (full pass) or on
-// (LastUpdateDate, Id) (incremental pass), following `@odata.nextLink` when the server offers one
-// on the configured origin. Each yielded page carries the keyset position after its last row,
+// Walks the Deals collection one page per `next()`: keyset paging on Id within an Id range (a
+// full pass walks several ranges at once, see sync/ranges.ts) or on (LastUpdateDate, Id)
+// (incremental pass), following `@odata.nextLink` when the server offers one on the configured
+// origin. Each yielded page carries the keyset position after its last row,
 // which the runner commits with the rows; nothing is fetched until the runner asks for the next
 // page, so it can stop between pages when its time budget runs low.
 // Rules that keep a misbehaving API from ending a pass early (a full pass that ends early
-// deletes the deals it did not reach): a page shorter than $top proves nothing, so paging goes
-// on by keyset; the pass ends only when two requests in a row answer an empty page (the second
-// one our own keyset query), since one empty answer mid-pass may be a glitch. A nextLink to
+// deletes the deals it did not reach): a page shorter than $top proves nothing by itself, so
+// paging goes on by keyset; one empty answer mid-pass may be a glitch. The walk ends on two empty
+// answers in a row (the second our own keyset query), or on one empty answer to our own keyset
+// query right after a short page — unless this walk has already seen a short page followed by
+// more rows (the server caps pages below $top), when only two empty answers end it. A nextLink to
 // another origin is not followed (the User-Key goes only to PLOOMES_BASE_URL); paging goes on by
 // keyset instead. A page that does not move the keyset forward, rows out of order, or a
 // repeated nextLink is an error, never an endless loop.
@@ -29,16 +32,9 @@ interface CommonOptions {
   readonly pageSize: number;
   readonly includeProducts: boolean;
   readonly signal?: AbortSignal;
-  /** Epoch ms; passed to every request (waits never run past it). */
-  readonly deadlineMs: number;
+  /** Epoch ms, or a function read before each request (the budget may move it); waits never run past it. */
+  readonly deadlineMs: number | (() => number);
 }
-
-export type FetchDealPagesOptions =
-  & CommonOptions
-  & (
-    | { readonly mode: "full"; readonly position: FullPosition }
-    | { readonly mode: "incremental"; readonly position: IncrementalPosition }
-  );
 
 export interface DealPage<P> {
   /** The rows as received (not yet validated), minus an immediate repeat of the previous Id. */
@@ -65,8 +61,9 @@ interface Keyset<P> {
   describe(position: P): string;
 }
 
-const fullKeyset: Keyset<FullPosition> = {
-  query: buildFullDealsQuery,
+/** Keyset on Id, bounded above by `upTo` (inclusive; null = no bound). */
+const fullKeyset = (upTo: number | null): Keyset<FullPosition> => ({
+  query: (position, options) => buildFullDealsQuery(position, options, upTo),
   positionOf: (row) => {
     const id = idOf(row);
     return id === null ? null : { lastId: id };
@@ -78,7 +75,7 @@ const fullKeyset: Keyset<FullPosition> = {
     return idA === idB ? 0 : idA < idB ? -1 : 1;
   },
   describe: (position) => (position.lastId === null ? "the start" : `Id ${position.lastId}`),
-};
+});
 
 const incrementalKeyset: Keyset<IncrementalPosition> = {
   query: buildIncrementalDealsQuery,
@@ -112,28 +109,18 @@ function idOf(row: unknown): number | null {
   return typeof id === "number" && Number.isSafeInteger(id) ? id : null;
 }
 
-export function fetchDealPages(
-  options: CommonOptions & { readonly mode: "full"; readonly position: FullPosition },
-): AsyncGenerator<DealPage<FullPosition>, void, undefined>;
-export function fetchDealPages(
-  options: CommonOptions & { readonly mode: "incremental"; readonly position: IncrementalPosition },
-): AsyncGenerator<DealPage<IncrementalPosition>, void, undefined>;
-/** Mode and position held in separate variables: checked at run time instead of by the compiler. */
-export function fetchDealPages(
-  options: CommonOptions & { readonly mode: PassMode; readonly position: FullPosition | IncrementalPosition },
-): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined>;
-/** Pages of deals for one pass, starting after `position`; ends when the pass is complete. */
-export function fetchDealPages(
-  options: CommonOptions & { readonly mode: PassMode; readonly position: FullPosition | IncrementalPosition },
-): AsyncGenerator<DealPage<FullPosition | IncrementalPosition>, void, undefined> {
-  const { mode, position } = options;
-  if (mode === "full" && isFullPosition(position)) return walk(fullKeyset, position, options);
-  if (mode === "incremental" && !isFullPosition(position)) return walk(incrementalKeyset, position, options);
-  throw new TypeError(`fetchDealPages: a ${mode} pass cannot start from ${JSON.stringify(position)}`);
+/** Pages of deals for one full-pass range (`Id gt lastId`, `Id le upTo`); ends when the range is done. */
+export function fetchFullPages(
+  options: CommonOptions & { readonly position: FullPosition; readonly upTo?: number | null },
+): AsyncGenerator<DealPage<FullPosition>, void, undefined> {
+  return walk(fullKeyset(options.upTo ?? null), options.position, options);
 }
 
-function isFullPosition(position: FullPosition | IncrementalPosition): position is FullPosition {
-  return "lastId" in position && !("lastUpdateDate" in position);
+/** Pages of deals for an incremental pass, starting after `position`; ends when the pass is complete. */
+export function fetchIncrementalPages(
+  options: CommonOptions & { readonly position: IncrementalPosition },
+): AsyncGenerator<DealPage<IncrementalPosition>, void, undefined> {
+  return walk(incrementalKeyset, options.position, options);
 }
 
 type NextRequest = { readonly path: string } | { readonly absoluteUrl: string };
@@ -143,7 +130,8 @@ async function* walk<P>(
   start: P,
   options: CommonOptions,
 ): AsyncGenerator<DealPage<P>, void, undefined> {
-  const { client, pageSize, includeProducts, signal, deadlineMs } = options;
+  const { client, pageSize, includeProducts, signal } = options;
+  const deadline = options.deadlineMs;
   const queryOptions: DealsQueryOptions = { pageSize, includeProducts };
   const keysetRequest = (after: P): NextRequest => ({ path: keyset.query(after, queryOptions) });
   const followedLinks = new Set<string>();
@@ -151,16 +139,22 @@ async function* walk<P>(
   let request: NextRequest = keysetRequest(position);
   let previousId: number | null = null;
   let emptyAnswers = 0;
+  // Whether the last page with rows was shorter than $top, and whether a short page has been
+  // followed by more rows in this walk (then short pages prove nothing: the server caps them).
+  let lastPageShort = false;
+  let pagesCappedBelowTop = false;
 
   for (;;) {
     if (signal?.aborted) throw abortReason(signal);
-    const requestOptions = { signal, deadlineMs };
+    const requestOptions = { signal, deadlineMs: typeof deadline === "number" ? deadline : deadline() };
+    const askedByKeyset = "path" in request;
     const page: PageResponse = "path" in request
       ? await client.getPage(request.path, requestOptions)
       : await client.getAbsolute(request.absoluteUrl, requestOptions);
     if (page.value.length === 0) {
       emptyAnswers += 1;
       if (emptyAnswers >= EMPTY_ANSWERS_TO_END) return;
+      if (askedByKeyset && lastPageShort && !pagesCappedBelowTop) return;
       // Confirm the end with our own keyset query before anything can be swept.
       request = keysetRequest(position);
       continue;
@@ -173,6 +167,8 @@ async function* walk<P>(
       );
     }
     emptyAnswers = 0;
+    if (lastPageShort) pagesCappedBelowTop = true;
+    lastPageShort = page.value.length < pageSize;
 
     const context = { method: "GET", url: page.url };
     const keyed = page.value.flatMap((row) => {

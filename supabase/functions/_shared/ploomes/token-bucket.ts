@@ -37,6 +37,11 @@ export interface TokenBucket {
   take(signal: AbortSignal | undefined, deadlineMs: number): Promise<{ waitedMs: number }>;
   /** Tokens available now (may be fractional). */
   available(): number;
+  /**
+   * No token is handed out before `atMs` (Ploomes asked to wait, e.g. a 429 with Retry-After):
+   * requests running concurrently all hold back instead of each earning its own 429.
+   */
+  holdUntil(atMs: number): void;
 }
 
 export function defaultCapacity(requestsPerMinute: number): number {
@@ -60,6 +65,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
 
   let tokens = capacity;
   let updatedAt = now();
+  let heldUntil = 0;
 
   const refill = (): number => {
     const at = now();
@@ -74,10 +80,13 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
       refill();
       return tokens;
     },
+    holdUntil: (atMs) => {
+      heldUntil = Math.max(heldUntil, atMs);
+    },
     async take(signal, deadlineMs) {
       if (signal?.aborted) throw abortReason(signal);
       const at = refill();
-      const waitMs = tokens >= 1 ? 0 : Math.ceil((1 - tokens) / tokensPerMs);
+      const waitMs = Math.max(tokens >= 1 ? 0 : Math.ceil((1 - tokens) / tokensPerMs), heldUntil - at);
       if (at + waitMs > deadlineMs) {
         throw new BudgetExceededError(
           `the request rate limit (${requestsPerMinute}/min) needs a ${waitMs} ms wait, ` +

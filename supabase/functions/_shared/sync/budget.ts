@@ -85,17 +85,18 @@ export function recordPage(budget: Budget, durationMs: number, cpuMs: number | n
 /**
  * Why no further page may be fetched, or null to go on. The first page of an invocation is
  * always fetched: a budget shorter than one page must still make progress, or a pass could
- * never finish (one page costs a few ms of CPU, far from the runtime's hard limit).
+ * never finish (one page costs a few ms of CPU, far from the runtime's hard limit). Pages still in
+ * flight (lanes walking concurrently) will cost their CPU too, and count against the cap.
  */
-export function stopReason(budget: Budget, nowMs: number): StopReason | null {
+export function stopReason(budget: Budget, nowMs: number, pagesInFlight = 0): StopReason | null {
   if (budget.pagesDone === 0) return null;
   const estimate = Math.max(budget.slowestPageMs * PAGE_ESTIMATE_MARGIN, MIN_PAGE_ESTIMATE_MS);
   if (nowMs + estimate > budget.deadlineMs) return "time";
   const workerCpu = budget.worker.cpuUsedMs();
   if (workerCpu === null || budget.cpuAtStartMs === null) {
-    return budget.pagesDone >= budget.maxPagesWithoutCpuClock ? "pages" : null;
+    return budget.pagesDone + pagesInFlight >= budget.maxPagesWithoutCpuClock ? "pages" : null;
   }
-  const nextPageCpu = budget.costliestPageCpuMs * PAGE_ESTIMATE_MARGIN;
+  const nextPageCpu = budget.costliestPageCpuMs * PAGE_ESTIMATE_MARGIN * (1 + pagesInFlight);
   const overBudget = workerCpu - budget.cpuAtStartMs + nextPageCpu > budget.cpuBudgetMs;
   const nearKill = workerCpu + nextPageCpu > WORKER_CPU_CEILING_MS;
   return overBudget || nearKill ? "cpu" : null;

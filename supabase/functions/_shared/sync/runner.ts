@@ -1,31 +1,26 @@
-// One invocation of the sync: claim the lease, walk Ploomes pages from the pass's saved position,
-// store each page in its own transaction, and end the run — succeeded (pass complete and
-// published), partial (time budget spent; the pass resumes later), or failed (with a hint;
-// nothing published, cursor unchanged). Returns the HTTP status and body the handler sends.
+// One invocation of the sync: claim the lease, walk the pass from its saved position — a full
+// pass in Id ranges paged concurrently, an incremental pass by one keyset — storing each page in
+// its own transaction, then finish the pass in slices. The run ends succeeded (pass published),
+// partial (time or CPU budget spent; the pass resumes later, also mid-finish), or failed (with a
+// hint; nothing published, cursor unchanged). Returns the HTTP status and body the handler sends.
 import { describeConfig, type Config } from "../config/config.ts";
 import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, type SyncDb } from "../db/rpc.ts";
 import type { SyncRequest } from "../http/request-body.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
 import { parseDealPage, toDealRow } from "../ploomes/deal-schema.ts";
-import { BudgetExceededError, PloomesHttpError } from "../ploomes/errors.ts";
-import type { FullPosition, IncrementalPosition } from "../ploomes/odata.ts";
-import { fetchDealPages, type DealPage } from "../ploomes/pages.ts";
+import { PloomesHttpError } from "../ploomes/errors.ts";
+import type { DealPage } from "../ploomes/pages.ts";
 import { linkSignals, realScheduleTimeout, type ScheduleTimeout } from "../ploomes/timing.ts";
-import { createBudget, pageDeadline, recordPage, stopReason, type Budget, type StopReason, type WorkerClock } from "./budget.ts";
+import { createBudget, pageDeadline, type Budget, type WorkerClock } from "./budget.ts";
 import { describeFailure } from "./failure.ts";
+import { finishInSlices } from "./finish.ts";
 import { whileBeating } from "./heartbeat.ts";
-import { passStart } from "./positions.ts";
+import { type Lane, MAX_PAGES_WITHOUT_CPU_CLOCK, STOP_REASONS, walkLanes, type WalkEnd } from "./lanes.ts";
+import { createPassWalk } from "./pass-walk.ts";
+import { passStart, type PassStart } from "./positions.ts";
 import { sourceIdentity } from "./source.ts";
 
 const HTTP_FORBIDDEN = 403;
-/** Without a CPU clock: pages per invocation that stay well under 1 s of CPU (~12–20 ms a page). */
-const MAX_PAGES_WITHOUT_CPU_CLOCK = 40;
-/** What a `partial` run says about why it stopped. */
-const STOP_REASONS: Readonly<Record<StopReason, string>> = {
-  time: "time budget (SYNC_TIME_BUDGET_MS or the worker's remaining wall clock)",
-  cpu: "CPU budget (SYNC_CPU_BUDGET_MS for this invocation, and 2 s per worker, where the Edge Runtime kills it)",
-  pages: `page cap without a CPU clock (${MAX_PAGES_WITHOUT_CPU_CLOCK} pages)`,
-};
 /** A lease outlives a silent holder by two request timeouts (docs/operations.md), then may be taken over. */
 const LEASE_PAGE_TIMEOUTS = 2;
 
@@ -46,8 +41,6 @@ export interface SyncOutcome {
   readonly status: number;
   readonly body: Record<string, unknown>;
 }
-
-type Position = FullPosition | IncrementalPosition;
 
 function dbStats(ploomes: PloomesClient): DbClientStats {
   const s = ploomes.stats();
@@ -92,7 +85,7 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
   // The settings in force (secrets shown only by length), so a log line answers "with what?".
   log({ event: "run-start", runId: claim.runId, mode: claim.mode, resumed: claim.resumed, dryRun: claim.dryRun, trigger: request.trigger, settings: describeConfig(config) });
   try {
-    return await walkPass(deps, claim, startedAtMs, leaseSeconds);
+    return await runPass(deps, claim, startedAtMs, leaseSeconds);
   } catch (error) {
     const failure = describeFailure(error);
     log({ event: "run-failed", runId: claim.runId, error: failure.error });
@@ -116,22 +109,14 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
   }
 }
 
-async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: number, leaseSeconds: number): Promise<SyncOutcome> {
+async function runPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: number, leaseSeconds: number): Promise<SyncOutcome> {
   const { config, db, ploomes, log } = deps;
-  const start = passStart(claim);
-  const budget: Budget = createBudget({
+  const budget = createBudget({
     startedAtMs, budgetMs: config.sync.timeBudgetMs, requestTimeoutMs: config.ploomes.requestTimeoutMs,
     worker: deps.worker, cpuBudgetMs: config.sync.cpuBudgetMs, maxPagesWithoutCpuClock: MAX_PAGES_WITHOUT_CPU_CLOCK,
   });
   // Aborted by the caller, or by a heartbeat that finds the lease taken over.
   const run = linkSignals([deps.signal]);
-  let position: Position = start.position;
-  let includeProducts = claim.productsAvailable;
-  let productsFallbackTried = !includeProducts;
-  let productsWarning: string | null = null;
-  let pages: AsyncGenerator<DealPage<Position>, void, undefined> | null = null;
-  let pagesDeadline = 0;
-  // Pages stored so far stay; the pass stays in progress at its saved position.
   const endPartial = async (reason: string): Promise<SyncOutcome> => {
     const summary = await db.endPartial(claim.runId, dbStats(ploomes));
     const cpu = invocationCpu(deps.worker, budget.cpuAtStartMs);
@@ -149,66 +134,94 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numb
   };
 
   try {
-    for (;;) {
-      const now = deps.now();
-      const cpuBeforePage = deps.worker.cpuUsedMs();
-      // While a Products-expansion 403 awaits confirmation, the retry belongs to the same page.
-      const stop = productsWarning === null ? stopReason(budget, now) : null;
-      if (stop !== null) return await endPartial(STOP_REASONS[stop]);
-      // The pager is rebuilt when its deadline changes (after the first page) or its query does
-      // (products fallback); it resumes from the last stored position either way.
-      const deadline = pageDeadline(budget, now);
-      if (pages === null || deadline !== pagesDeadline) {
-        pagesDeadline = deadline;
-        pages = fetchDealPages({
-          client: ploomes, mode: start.mode, position, pageSize: config.ploomes.pageSize, includeProducts,
-          signal: run.signal, deadlineMs: deadline,
-        });
-      }
-
-      let next: IteratorResult<DealPage<Position>, void>;
-      try {
-        const pager = pages;
-        next = await whileBeating(heartbeat, () => pager.next());
-      } catch (error) {
-        if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
-          // Ploomes uses 403 for refused expansions and for bad keys alike: retry without the
-          // Products expansion; if that works, it was the expansion (a warning, not a failure).
-          productsFallbackTried = true;
-          includeProducts = false;
-          productsWarning = `Ploomes refused the Products expansion (${error.message}); this pass continues without line items, so products and custom-pricing metrics keep their last known values.`;
-          pages = null;
-          continue;
-        }
-        if (error instanceof BudgetExceededError && budget.pagesDone > 0) return await endPartial(`${STOP_REASONS.time}, reached while waiting on Ploomes`);
-        throw error;
-      }
-      if (productsWarning !== null) {
-        await db.disableProducts(claim.runId, productsWarning);
-        log({ event: "products-disabled", runId: claim.runId });
-        productsWarning = null;
-      }
-      // The pager ends only on a confirmed empty page: the pass is complete.
-      if (next.done) break;
-
-      const page = next.value;
-      const { deals, rejects } = parseDealPage(page.values);
-      const rows = deals.map((deal) => toDealRow(deal, includeProducts));
-      const stored = await db.ingestPage(claim.runId, rows, page.nextPosition, rejects, page.warnings, dbStats(ploomes), leaseSeconds);
-      position = page.nextPosition;
-      const cpuAfter = deps.worker.cpuUsedMs();
-      recordPage(budget, deps.now() - now, cpuAfter === null || cpuBeforePage === null ? null : cpuAfter - cpuBeforePage);
-      log({
-        event: "page", runId: claim.runId, page: budget.pagesDone, deals: stored.stored, rejected: stored.rejected,
-        ms: deps.now() - now, ...(page.warnings.length > 0 ? { warnings: page.warnings } : {}),
-      });
+    // A pass whose finish has begun only has its finish left.
+    if (claim.finishing !== true) {
+      const walked = await whileBeating(heartbeat, () => walkPass(deps, claim, budget, run.signal, leaseSeconds));
+      if (walked.kind === "stopped") return await endPartial(walked.reason);
     }
+    const summary = await finishInSlices({
+      db, runId: claim.runId, stats: () => dbStats(ploomes), budget, now: deps.now,
+      maxRejectRatio: config.sync.maxRejectRatio, maxDeleteRatio: config.sync.maxDeleteRatio,
+    });
+    if (summary === null) return await endPartial(`${STOP_REASONS.time}, while finishing the pass`);
+    const cpu = invocationCpu(deps.worker, budget.cpuAtStartMs);
+    log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged, ...cpu });
+    return outcomeOf(summary, startedAtMs, deps.now(), cpu);
   } finally {
     run.dispose();
   }
+}
 
-  const summary = await db.finishPass(claim.runId, dbStats(ploomes), config.sync.maxRejectRatio, config.sync.maxDeleteRatio);
-  const cpu = invocationCpu(deps.worker, budget.cpuAtStartMs);
-  log({ event: "run-end", runId: claim.runId, status: summary.status, pages: summary.pages, customersChanged: summary.customersChanged, ...cpu });
-  return outcomeOf(summary, startedAtMs, deps.now(), cpu);
+/**
+ * Walks the pass's lanes: first one page alone (it settles a Products-expansion 403, measures
+ * the latency a new full pass cuts its ranges by, and is the invocation's first page, which the
+ * budget always allows), then every open lane at once.
+ */
+async function walkPass(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, runSignal: AbortSignal, leaseSeconds: number): Promise<WalkEnd> {
+  const { config, db, ploomes, log } = deps;
+  let start: PassStart = passStart(claim);
+  let includeProducts = claim.productsAvailable;
+  let productsFallbackTried = !includeProducts;
+  let productsWarning: string | null = null;
+  // The fallback is confirmed by the first answer without the expansion: a stored page, or the end.
+  const recordProductsWarning = async (): Promise<void> => {
+    if (productsWarning === null) return;
+    await db.disableProducts(claim.runId, productsWarning);
+    log({ event: "products-disabled", runId: claim.runId });
+    productsWarning = null;
+  };
+
+  for (;;) {
+    // One attempt per query shape: a Products fallback starts the lanes again where they stood.
+    const attempt = linkSignals([runSignal]);
+    const walk = createPassWalk(start, {
+      client: ploomes, pageSize: config.ploomes.pageSize, includeProducts, requestsPerMinute: config.ploomes.requestsPerMinute,
+      signal: attempt.signal, deadlineMs: () => pageDeadline(budget, deps.now()),
+    });
+    const products = includeProducts;
+    const hooks = {
+      ended: (lane: Lane) => walk.ended(lane),
+      store: async (lane: Lane, page: DealPage<unknown>, fetchMs: number) => {
+        const position = await walk.positionAfter(lane, page, fetchMs);
+        const { deals, rejects } = parseDealPage(page.values);
+        const rows = deals.map((deal) => toDealRow(deal, products));
+        const stored = await db.ingestPage({
+          runId: claim.runId, rows, position, range: lane.range, rejects, warnings: page.warnings,
+          stats: dbStats(ploomes), leaseSeconds,
+        });
+        walk.commit(position);
+        await recordProductsWarning();
+        log({
+          event: "page", runId: claim.runId, page: budget.pagesDone + 1, range: lane.range, deals: stored.stored,
+          rejected: stored.rejected, fetchMs, ...(page.warnings.length > 0 ? { warnings: page.warnings } : {}),
+        });
+      },
+    };
+    const context = {
+      budget, now: deps.now, cpuUsedMs: () => deps.worker.cpuUsedMs(), signal: attempt.signal,
+      abort: (reason: unknown) => attempt.controller.abort(reason),
+    };
+    try {
+      // A retry without Products replaces the refused request, which the budget had allowed: it
+      // goes regardless, or the warning would be lost and the next run would meet the same 403.
+      const retrying = productsWarning !== null;
+      const probe = await walkLanes(walk.lanes().slice(0, 1), { ...context, pageLimit: 1, firstPageAllowed: retrying }, hooks);
+      if (probe.kind === "ended") await recordProductsWarning();
+      if (probe.kind === "stopped") return probe;
+      return await walkLanes(walk.lanes(), context, hooks);
+    } catch (error) {
+      if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
+        // Ploomes uses 403 for refused expansions and for bad keys alike: retry without the
+        // Products expansion; if that works, it was the expansion (a warning, not a failure).
+        productsFallbackTried = true;
+        includeProducts = false;
+        productsWarning = `Ploomes refused the Products expansion (${error.message}); this pass continues without line items, so products and custom-pricing metrics keep their last known values.`;
+        start = walk.current();
+        continue;
+      }
+      throw error;
+    } finally {
+      attempt.dispose();
+    }
+  }
 }
