@@ -45,8 +45,22 @@ async function peakRssMb(): Promise<number | null> {
   }
 }
 
-export async function measureLimits(dataset: { seed: number; contacts: number; products: number; deals: number }): Promise<LimitsFigures> {
+export interface IncrementalFigures {
+  /** Requests the incremental pass sent to Ploomes. */
+  readonly requests: number;
+  readonly seconds: number;
+  readonly changed: number;
+}
+
+/** One in this many deals changes before the incremental pass (1 %). */
+const CHANGED_EVERY = 100;
+
+export async function measureLimits(
+  dataset: { seed: number; contacts: number; products: number; deals: number },
+  resetState: () => Promise<void>,
+): Promise<{ limits: LimitsFigures; incremental: IncrementalFigures }> {
   const sim = await startSimulator({ port: 0, ...dataset });
+  await resetState();
   writeFunctionEnv(
     { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, PLOOMES_REQUESTS_PER_MINUTE: "120", CRON_SECRET: requireStackKeys().CRON_SECRET },
     "Written by npm run bench (Edge Runtime limits); npm start rewrites it.",
@@ -56,6 +70,8 @@ export async function measureLimits(dataset: { seed: number; contacts: number; p
   let killed = 0;
   let status = "";
   let invocations = 0;
+  let incremental: IncrementalFigures | null = null;
+  let passSeconds = 0;
   try {
     for (; invocations < MAX_INVOCATIONS && status !== "succeeded"; invocations += 1) {
       const call = await callFunction({ mode: invocations === 0 ? "full" : "auto", trigger: invocations === 0 ? "cli" : "continue" });
@@ -64,11 +80,14 @@ export async function measureLimits(dataset: { seed: number; contacts: number; p
       const cpuMs = call.body["cpuMs"];
       if (typeof cpuMs === "number") cpu.push(cpuMs);
     }
+    passSeconds = Math.round((performance.now() - started) / 1000);
+    incremental = await measureIncremental(sim);
   } finally {
     await sim.stop();
   }
+  if (incremental === null) throw new Error("bench: the incremental pass did not run");
   const totalCpu = cpu.reduce((sum, value) => sum + value, 0);
-  return {
+  const limits: LimitsFigures = {
     deals: dataset.deals,
     invocations,
     status,
@@ -77,6 +96,21 @@ export async function measureLimits(dataset: { seed: number; contacts: number; p
     cpuMsPer10kDeals: cpu.length === 0 ? null : Math.round((totalCpu / dataset.deals) * DEALS_PER_FIGURE),
     killed546: killed,
     peakRssMb: await peakRssMb(),
-    seconds: Math.round((performance.now() - started) / 1000),
+    seconds: passSeconds,
+  };
+  return { limits, incremental };
+}
+
+/** 1 % of the deals change in Ploomes; one incremental pass reads them: its requests and time. */
+async function measureIncremental(sim: Awaited<ReturnType<typeof startSimulator>>): Promise<IncrementalFigures> {
+  const ids = (sim.snapshot().deals as { Id: number }[]).map((deal) => deal.Id).filter((_, i) => i % CHANGED_EVERY === 0);
+  for (const id of ids) sim.update("deals", id, { Amount: 1234.5 });
+  const started = performance.now();
+  const call = await callFunction({ mode: "incremental", trigger: "cli" });
+  if (call.body["status"] !== "succeeded") throw new Error(`bench: the incremental pass ended ${JSON.stringify(call.body).slice(0, 300)}`);
+  return {
+    requests: Number(call.body["requests"] ?? Number.NaN),
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    changed: ids.length,
   };
 }

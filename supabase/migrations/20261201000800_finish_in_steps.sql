@@ -33,7 +33,7 @@ language sql immutable set search_path = '' as $$ select interval '300 milliseco
 create or replace function ploomes_sync.sweep_chunk() returns integer
 language sql immutable set search_path = '' as $$ select 5000 $$;
 create or replace function ploomes_sync.recompute_chunk() returns integer
-language sql immutable set search_path = '' as $$ select 2000 $$;
+language sql immutable set search_path = '' as $$ select 1000 $$;
 create or replace function ploomes_sync.refresh_chunk() returns integer
 language sql immutable set search_path = '' as $$ select 10000 $$;
 

@@ -17,7 +17,8 @@ import type {
   SyncDb,
 } from "../../supabase/functions/_shared/db/rpc.ts";
 import type { ClientStats, PageResponse, PloomesClient, RequestOptions } from "../../supabase/functions/_shared/ploomes/client.ts";
-import type { DealReject, DealRow } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
+import type { SqlDealRow } from "../../supabase/functions/_shared/db/deal-payload.ts";
+import type { DealReject } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
 import type { WorkerClock } from "../../supabase/functions/_shared/sync/budget.ts";
 
 export const PLOOMES_BASE = "https://public-api2.ploomes.com";
@@ -148,7 +149,7 @@ export interface ClaimCall { readonly fn: "claim"; readonly options: ClaimOption
 export interface IngestCall {
   readonly fn: "ingestPage";
   readonly runId: number;
-  readonly rows: readonly DealRow[];
+  readonly rows: readonly SqlDealRow[];
   readonly position: unknown;
   readonly range: number | null;
   readonly rejects: readonly DealReject[];

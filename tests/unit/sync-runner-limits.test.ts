@@ -184,7 +184,7 @@ describe("runSync: Products expansion fallback", () => {
     expect(disabled[0]?.runId).toBe(RUN_ID);
     expect(disabled[0]?.warning).toContain("Products expansion");
     expect(disabled[0]?.warning).toContain(forbidden.message);
-    expect(db.callsTo("ingestPage")[0]?.rows.map((row) => row.lineItems)).toEqual([null, null, null]);
+    expect(db.callsTo("ingestPage")[0]?.rows.map((row) => row.line_items)).toEqual([null, null, null]);
     expect(outcome.status).toBe(200);
     expect(eventNames()).toContain("products-disabled");
   });
@@ -202,8 +202,8 @@ describe("runSync: Products expansion fallback", () => {
     expect(ploomes.filterOf(3)).toBe("Id gt 3");
     expect(ploomes.requests[2]?.path).not.toContain("Products(");
     const [first, second] = db.callsTo("ingestPage");
-    expect(first?.rows.every((row) => row.lineItems !== null)).toBe(true);
-    expect(second?.rows.map((row) => row.lineItems)).toEqual([null]);
+    expect(first?.rows.every((row) => row.line_items !== null)).toBe(true);
+    expect(second?.rows.map((row) => row.line_items)).toEqual([null]);
     expect(db.callsTo("disableProducts")).toHaveLength(1);
     expect(outcome.status).toBe(200);
   });
@@ -244,7 +244,7 @@ describe("runSync: Products expansion fallback", () => {
     const outcome = await run();
     expect(outcome.status).toBe(200);
     expect(db.callsTo("disableProducts")).toHaveLength(0);
-    expect(db.callsTo("ingestPage")[0]?.rows.map((row) => row.lineItems)).toEqual([null, null]);
+    expect(db.callsTo("ingestPage")[0]?.rows.map((row) => row.line_items)).toEqual([null, null]);
   });
 
   // Regression: after a mid-pass 403 the budget check used to end the run before the retry

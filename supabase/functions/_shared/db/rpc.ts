@@ -3,7 +3,9 @@
 // name, SQLSTATE, message and hint — never a silent `{ data: null }`.
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
-import type { DealReject, DealRow } from "../ploomes/deal-schema.ts";
+import type { DealReject } from "../ploomes/deal-schema.ts";
+// The row shape `sync_ingest_page` reads with jsonb_to_recordset, built from a page in one step.
+import type { SqlDealRow } from "./deal-payload.ts";
 
 /** SQLSTATE the SQL API raises when a run lost its lease to another run. */
 export const LEASE_LOST_SQLSTATE = "PT409";
@@ -111,15 +113,11 @@ export interface ClaimOptions {
   source: string;
 }
 
-/** The row shape `sync_ingest_page` reads with jsonb_to_recordset (and the page → rows path): deal-payload.ts. */
-import { toSqlDeal } from "./deal-payload.ts";
-export { toSqlDeal };
-export type { SqlDealRow } from "./deal-payload.ts";
-
 /** One page for sync_ingest_page. */
 export interface PageToStore {
   readonly runId: number;
-  readonly rows: readonly DealRow[];
+  /** In the shape sync_ingest_page reads, built once (db/deal-payload.ts). */
+  readonly rows: readonly SqlDealRow[];
   /** The pass position after this page (see sync/ranges.ts for a full pass). */
   readonly position: unknown;
   /** Full pass: the index of the range the page belongs to (its span proves deals gone). */
@@ -164,7 +162,7 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
       }, claimSchema),
     ingestPage: (page) =>
       call("sync_ingest_page", {
-        p_run_id: page.runId, p_deals: page.rows.map(toSqlDeal), p_position: page.position, p_rejects: page.rejects,
+        p_run_id: page.runId, p_deals: page.rows, p_position: page.position, p_rejects: page.rejects,
         p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds, p_range: page.range,
       }, ingestSchema),
     heartbeat: async (runId, leaseSeconds, stats) => {

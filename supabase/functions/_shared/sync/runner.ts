@@ -4,10 +4,10 @@
 // partial (time or CPU budget spent; the pass resumes later, also mid-finish), or failed (with a
 // hint; nothing published, cursor unchanged). Returns the HTTP status and body the handler sends.
 import { describeConfig, type Config } from "../config/config.ts";
+import { parseDealPageToRows } from "../db/deal-payload.ts";
 import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, type SyncDb } from "../db/rpc.ts";
 import type { SyncRequest } from "../http/request-body.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
-import { parseDealPage, toDealRow } from "../ploomes/deal-schema.ts";
 import { PloomesHttpError } from "../ploomes/errors.ts";
 import type { DealPage } from "../ploomes/pages.ts";
 import { linkSignals, realScheduleTimeout, type ScheduleTimeout } from "../ploomes/timing.ts";
@@ -183,8 +183,8 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, r
       ended: (lane: Lane) => walk.ended(lane),
       store: async (lane: Lane, page: DealPage<unknown>, fetchMs: number) => {
         const position = await walk.positionAfter(lane, page, fetchMs);
-        const { deals, rejects } = parseDealPage(page.values);
-        const rows = deals.map((deal) => toDealRow(deal, products));
+        // Validated and mapped in one step to the rows sync_ingest_page reads (db/deal-payload.ts).
+        const { rows, rejects } = parseDealPageToRows(page.values, products);
         const stored = await db.ingestPage({
           runId: claim.runId, rows, position, range: lane.range, rejects, warnings: page.warnings,
           stats: dbStats(ploomes), leaseSeconds,

@@ -1,0 +1,134 @@
+// `npm run bench`, a full pass end to end against the floor Ploomes sets, and the predecessor's
+// algorithm on the same simulator and rate limit:
+//   * ours: the real function through the gateway (the path pg_net takes), invoked again at once
+//     while it answers `partial`, as a continuation that never waits for the next minute;
+//   * the predecessor's: sequential `$skip` paging, 300 per page, at most 100 pages, the same
+//     client-side rate limit, then one upsert per 500 rows (into a scratch table).
+// The floor: ⌈deals / 300⌉ requests at PLOOMES_REQUESTS_PER_MINUTE.
+import pg from "pg";
+import { startSimulator, type Simulator } from "../../local/ploomes-simulator/index.ts";
+import { writeFunctionEnv } from "../../local/stack/function-env.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
+import { DB_URL } from "../../local/stack/paths.ts";
+import { buildDealsExpand, DEAL_FIELDS, DEALS_PATH, MAX_PAGE_SIZE } from "../../supabase/functions/_shared/ploomes/odata.ts";
+import { callFunction } from "./gateway-sync.ts";
+
+const MS_PER_MINUTE = 60_000;
+/** Invocations after which a pass counts as stuck (a finding in itself). */
+const MAX_INVOCATIONS = 40;
+/** The predecessor's limits: 100 pages, upserts of 500 rows. */
+const PREDECESSOR_MAX_PAGES = 100;
+const PREDECESSOR_UPSERT_ROWS = 500;
+
+export interface PassSetting {
+  readonly deals: number;
+  readonly latencyMs: number;
+  readonly requestsPerMinute: number;
+  readonly seed: number;
+}
+
+export interface FullPassFigures {
+  readonly seconds: number;
+  readonly floorSeconds: number;
+  readonly ratio: number;
+  readonly deals: number;
+  readonly invocations: number;
+  readonly requests: number;
+}
+
+export interface PredecessorFigures {
+  readonly seconds: number;
+  /** Deals it stored: at most 100 pages' worth, whatever the account holds. */
+  readonly deals: number;
+}
+
+async function simulatorFor(setting: PassSetting): Promise<Simulator> {
+  const contacts = Math.max(10, Math.floor(setting.deals / 10));
+  const sim = await startSimulator({ port: 0, seed: setting.seed, deals: setting.deals, contacts, products: 100 });
+  sim.updateSettings({ latencyMs: setting.latencyMs });
+  return sim;
+}
+
+export function floorSeconds(deals: number, requestsPerMinute: number): number {
+  return (Math.ceil(deals / MAX_PAGE_SIZE) * MS_PER_MINUTE) / requestsPerMinute / 1000;
+}
+
+/** Our full pass, from an empty mirror, timed from the first call to the answer that says succeeded. */
+export async function measureFullPass(setting: PassSetting, resetState: () => Promise<void>): Promise<FullPassFigures> {
+  const sim = await simulatorFor(setting);
+  try {
+    await resetState();
+    writeFunctionEnv(
+      {
+        PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, CRON_SECRET: requireStackKeys().CRON_SECRET,
+        PLOOMES_REQUESTS_PER_MINUTE: String(setting.requestsPerMinute),
+      },
+      "Written by npm run bench (full pass); npm start rewrites it.",
+    );
+    // The gateway starts a fresh worker for the new env; a call it refuses (GET) keeps that start
+    // out of the timing without syncing anything.
+    await callFunction({}, { method: "GET" });
+    sim.clearRequests();
+    const started = performance.now();
+    let status = "";
+    let invocations = 0;
+    for (; invocations < MAX_INVOCATIONS && status !== "succeeded"; invocations += 1) {
+      const call = await callFunction({ mode: invocations === 0 ? "full" : "auto", trigger: invocations === 0 ? "cli" : "continue" });
+      status = String(call.body["status"] ?? call.status);
+      if (status !== "succeeded" && status !== "partial") throw new Error(`bench: the full pass ended ${JSON.stringify(call.body).slice(0, 400)}`);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const floor = floorSeconds(setting.deals, setting.requestsPerMinute);
+    return {
+      seconds: round(seconds), floorSeconds: round(floor), ratio: round(seconds / floor, 3), deals: setting.deals, invocations,
+      requests: sim.requests().filter((r) => r.url.startsWith(DEALS_PATH)).length,
+    };
+  } finally {
+    await sim.stop();
+  }
+}
+
+/** The predecessor's pass: `$skip` pages one after another, then upserts of 500 rows. */
+export async function measurePredecessor(setting: PassSetting): Promise<PredecessorFigures> {
+  const sim = await simulatorFor(setting);
+  const db = new pg.Client({ connectionString: DB_URL });
+  await db.connect();
+  try {
+    await db.query("create temp table predecessor_deals (id bigint primary key, deal jsonb not null)");
+    const intervalMs = MS_PER_MINUTE / setting.requestsPerMinute;
+    const query = (skip: number) =>
+      `${DEALS_PATH}?$select=${DEAL_FIELDS.join(",")}&$expand=${encodeURIComponent(buildDealsExpand(true))}` +
+      `&$orderby=Id&$top=${MAX_PAGE_SIZE}&$skip=${skip}`;
+    const started = performance.now();
+    const fetched: { Id: number }[] = [];
+    let nextSlot = started;
+    for (let page = 0; page < PREDECESSOR_MAX_PAGES; page += 1) {
+      // The same rate limit, as a fixed pace: one request per interval.
+      const wait = nextSlot - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      nextSlot = Math.max(nextSlot, performance.now()) + intervalMs;
+      const response = await fetch(`${sim.url}${query(page * MAX_PAGE_SIZE)}`, { headers: { "User-Key": sim.apiKey } });
+      if (!response.ok) throw new Error(`bench: predecessor page ${page} → ${response.status}`);
+      const body = (await response.json()) as { value: { Id: number }[] };
+      fetched.push(...body.value);
+      if (body.value.length < MAX_PAGE_SIZE) break;
+    }
+    for (let i = 0; i < fetched.length; i += PREDECESSOR_UPSERT_ROWS) {
+      const chunk = fetched.slice(i, i + PREDECESSOR_UPSERT_ROWS);
+      await db.query(
+        `insert into predecessor_deals (id, deal) select (d ->> 'Id')::bigint, d from jsonb_array_elements($1::jsonb) d
+         on conflict (id) do update set deal = excluded.deal`,
+        [JSON.stringify(chunk)],
+      );
+    }
+    return { seconds: round((performance.now() - started) / 1000), deals: fetched.length };
+  } finally {
+    await db.end();
+    await sim.stop();
+  }
+}
+
+function round(value: number, digits = 1): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
