@@ -14,6 +14,7 @@ import { buildDealsExpand, DEAL_FIELDS, DEALS_PATH, MAX_PAGE_SIZE } from "../../
 import { callFunction } from "./gateway-sync.ts";
 
 const MS_PER_MINUTE = 60_000;
+const HTTP_BAD_REQUEST = 400;
 /** Invocations after which a pass counts as stuck (a finding in itself). */
 const MAX_INVOCATIONS = 40;
 /** The predecessor's limits: 100 pages, upserts of 500 rows. */
@@ -65,9 +66,10 @@ export async function measureFullPass(setting: PassSetting, resetState: () => Pr
       },
       "Written by npm run bench (full pass); npm start rewrites it.",
     );
-    // The gateway starts a fresh worker for the new env; a call it refuses (GET) keeps that start
-    // out of the timing without syncing anything.
-    await callFunction({}, { method: "GET" });
+    // The gateway starts a fresh worker for the new env; a call the function refuses (an unknown
+    // body field: 400) keeps that start out of the timing without syncing anything.
+    const warmUp = await callFunction({ benchWarmUp: true });
+    if (warmUp.status !== HTTP_BAD_REQUEST) throw new Error(`bench: the warm-up call was not refused: ${JSON.stringify(warmUp.body).slice(0, 200)}`);
     sim.clearRequests();
     const started = performance.now();
     let status = "";

@@ -153,9 +153,9 @@ async function runPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numbe
 }
 
 /**
- * Walks the pass's lanes: first one page alone (it settles a Products-expansion 403, measures
- * the latency a new full pass cuts its ranges by, and is the invocation's first page, which the
- * budget always allows), then every open lane at once.
+ * Walks the pass's lanes — every open one at once, after a first page alone when a new full pass
+ * must cut its ranges or a Products fallback must be confirmed — and retries without the
+ * Products expansion when Ploomes refuses it.
  */
 async function walkPass(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, runSignal: AbortSignal, leaseSeconds: number): Promise<WalkEnd> {
   const { config, db, ploomes, log } = deps;
@@ -205,9 +205,14 @@ async function walkPass(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, r
       // A retry without Products replaces the refused request, which the budget had allowed: it
       // goes regardless, or the warning would be lost and the next run would meet the same 403.
       const retrying = productsWarning !== null;
-      const probe = await walkLanes(walk.lanes().slice(0, 1), { ...context, pageLimit: 1, firstPageAllowed: retrying }, hooks);
-      if (probe.kind === "ended") await recordProductsWarning();
-      if (probe.kind === "stopped") return probe;
+      // One page alone first when its answer decides what follows: a new full pass cuts its
+      // ranges by it, a retry without Products confirms the fallback. A resumed pass's ranges
+      // start at once (a 403 there ends every lane and comes back here all the same).
+      if (retrying || (start.mode === "full" && start.ranges === null)) {
+        const probe = await walkLanes(walk.lanes().slice(0, 1), { ...context, pageLimit: 1, firstPageAllowed: retrying }, hooks);
+        if (probe.kind === "ended") await recordProductsWarning();
+        if (probe.kind === "stopped") return probe;
+      }
       return await walkLanes(walk.lanes(), context, hooks);
     } catch (error) {
       if (error instanceof PloomesHttpError && error.status === HTTP_FORBIDDEN && includeProducts && !productsFallbackTried) {
