@@ -51,9 +51,9 @@ select is(
   0, 'every column carries a comment');
 
 select ok((select relrowsecurity from pg_class where oid = 'public.customer_sales'::regclass), 'RLS is enabled');
-select policies_are('public', 'customer_sales', array['customer_sales_select_authenticated'], 'one policy only');
-select policy_roles_are('public', 'customer_sales', 'customer_sales_select_authenticated', array['authenticated'], 'the policy is for authenticated');
-select policy_cmd_is('public', 'customer_sales', 'customer_sales_select_authenticated', 'select', 'the policy only allows select');
+select policies_are('public', 'customer_sales', array['customer_sales_select_personal_data'], 'one policy only');
+select policy_roles_are('public', 'customer_sales', 'customer_sales_select_personal_data', array['authenticated'], 'the policy is for authenticated');
+select policy_cmd_is('public', 'customer_sales', 'customer_sales_select_personal_data', 'select', 'the policy only allows select');
 
 select table_privs_are('public', 'customer_sales', 'anon', array[]::text[], 'anon has no privilege');
 select table_privs_are('public', 'customer_sales', 'authenticated', array['SELECT'], 'authenticated may only select');
@@ -65,8 +65,10 @@ set local role anon;
 select throws_ok('select * from public.customer_sales', '42501', null, 'anon cannot select');
 reset role;
 
+-- (Who sees which rows is sync_access.test.sql; here: an allowed reader can select, nobody may write.)
 set local role authenticated;
-select is((select count(*)::int from public.customer_sales where customer_id = 900000001), 1, 'authenticated can select');
+set local request.jwt.claims = '{"role": "authenticated", "app_metadata": {"customer_sales": "personal_data"}}';
+select is((select count(*)::int from public.customer_sales where customer_id = 900000001), 1, 'an allowed reader can select');
 select throws_ok($$update public.customer_sales set customer_name = 'x'$$, '42501', null, 'authenticated cannot write');
 reset role;
 

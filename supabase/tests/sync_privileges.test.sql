@@ -56,7 +56,8 @@ select is(
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
-  array['ploomes_sync.health()']::text[], 'no ploomes_sync function but health() is executable by authenticated');
+  array['ploomes_sync.customer_sales_for_reader()', 'ploomes_sync.health()', 'ploomes_sync.reader_access()']::text[],
+  'no ploomes_sync function is executable by authenticated but health(), reader_access() (customer_sales'' policy) and customer_sales_for_reader() (customer_sales_masked)');
 -- The schedule's internals read Vault: only pg_cron's job owner runs them (service_role goes
 -- through public.trigger_customer_sales_sync instead).
 select is(
@@ -72,13 +73,14 @@ select is(
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace)
       and not coalesce(p.proconfig @> array['search_path=""'], false)),
   '{}'::text[], 'every function in public and ploomes_sync sets search_path = ''''');
--- SECURITY DEFINER only where it is the point: the health aggregates, and the manual trigger
--- (which reads Vault on behalf of service_role).
+-- SECURITY DEFINER only where it is the point: the health aggregates, the masked view's rows
+-- (read past customer_sales' policy, masked per reader), and the manual trigger (which reads
+-- Vault on behalf of service_role).
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace) and p.prosecdef),
-  array['ploomes_sync.health()', 'trigger_customer_sales_sync(text)']::text[],
-  'only ploomes_sync.health() and trigger_customer_sales_sync() are SECURITY DEFINER');
+  array['ploomes_sync.customer_sales_for_reader()', 'ploomes_sync.health()', 'trigger_customer_sales_sync(text)']::text[],
+  'only health(), customer_sales_for_reader() and trigger_customer_sales_sync() are SECURITY DEFINER');
 
 -- ---------------------------------------------------------------------------------------------
 -- ploomes_sync tables: invisible to anon/authenticated, RLS on, service_role reads and writes.
@@ -119,6 +121,10 @@ insert into t_new_fn values
   ('ploomes_sync.pass_ranges(jsonb)'),
   ('ploomes_sync.check_ranges(ploomes_sync.passes)'),
   ('ploomes_sync.fail_pass_at_guard(bigint, bigint, text, text)'),
+  ('ploomes_sync.min_finish_lease_seconds()'),
+  ('ploomes_sync.mask_document(text)'),
+  ('ploomes_sync.without_payload(text)'),
+  ('ploomes_sync.prune_runs()'),
   ('public.sync_finish_pass(bigint, jsonb, numeric, numeric)'),
   ('public.sync_heartbeat(bigint, integer, jsonb)'),
   ('public.sync_allow_mass_delete()'),

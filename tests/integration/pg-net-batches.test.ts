@@ -39,8 +39,9 @@ async function queue(paths: string[]): Promise<string[]> {
 /** Which of `ids` are queued and which have a response, read in ONE snapshot. */
 async function snapshot(ids: string[]): Promise<Snapshot> {
   const { rows } = await db.query<Snapshot>(
-    `select array(select id::text from net.http_request_queue where id = any($1::bigint[]) order by id) as queued,
-            array(select id::text from net._http_response where id = any($1::bigint[]) order by id) as responded`, [ids]);
+    // Ordered by the numeric id (a bare `order by id` would sort the text output column: "10" < "6").
+    `select array(select q.id::text from net.http_request_queue q where q.id = any($1::bigint[]) order by q.id) as queued,
+            array(select r.id::text from net._http_response r where r.id = any($1::bigint[]) order by r.id) as responded`, [ids]);
   const row = rows[0];
   if (!row) throw new Error("no snapshot row");
   return row;
