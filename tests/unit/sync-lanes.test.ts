@@ -187,6 +187,22 @@ describe("walkLanes: errors", () => {
     expect(h.stored).toEqual([]);
   });
 
+  it("a page that lands after another lane failed is not stored", async () => {
+    const h = harness({ budgetMs: 120_000 });
+    const refused = new Error("403 from lane 0");
+    const late = deferred<DealPage<unknown> | null>();
+    const failing = deferred<DealPage<unknown> | null>();
+    const a = scriptedLane(0, [() => failing.promise]);
+    const b = scriptedLane(1, [() => late.promise]);
+    const walk = walkLanes([a.lane, b.lane], h.context, h.hooks());
+    await flush();
+    failing.reject(refused);
+    await flush();
+    late.resolve(dealPage(77));
+    await expect(walk).rejects.toBe(refused);
+    expect(h.stored).toEqual([]);
+  });
+
   it("an error in a store stops the other lanes too", async () => {
     const h = harness({ budgetMs: 120_000 });
     const broken = new Error("database down");

@@ -59,7 +59,7 @@ export async function walkLanes(lanes: readonly Lane[], context: WalkContext, ho
   const stops: string[] = [];
   const errors: unknown[] = [];
   let storing: Promise<unknown> = Promise.resolve();
-  const oneAtATime = (work: () => Promise<void>): Promise<void> => {
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
     const run = storing.then(work);
     storing = run.catch(() => undefined);
     return run;
@@ -87,7 +87,13 @@ export async function walkLanes(lanes: readonly Lane[], context: WalkContext, ho
           return;
         }
         const fetchMs = now() - startedAt;
-        await oneAtATime(() => hooks.store(lane, next.value, fetchMs));
+        // A page that lands after another lane failed is not stored: the walk has already ended.
+        const stored = await oneAtATime(async () => {
+          if (signal.aborted) return false;
+          await hooks.store(lane, next.value, fetchMs);
+          return true;
+        });
+        if (!stored) return;
         recordPage(budget, now() - startedAt, averagePageCpu(budget, context.cpuUsedMs()));
       } catch (error) {
         if (signal.aborted && errors.length > 0) return; // a consequence of the first error
