@@ -1,6 +1,6 @@
 // Every behaviour of the real API that the evidence does not settle is a setting here, with the
-// default the simulator uses and a note on where that default comes from. Tags follow the
-// reference (shared/reference/ploomes-api.md): [doc] Ploomes says so, [obs] seen in real
+// default the simulator uses and a note on where that default comes from. Tags as in this
+// simulator's README.md: [doc] Ploomes says so, [obs] seen in real
 // responses or working code, [3p] a claim without evidence, [inf] our own inference.
 // Settings can be read and changed at run time (PATCH /__sim/settings).
 
