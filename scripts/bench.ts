@@ -7,10 +7,10 @@
 // minutes; --json also prints the JSON on stdout.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
-import { DB_URL, PROJECT_ROOT } from "../local/stack/paths.ts";
+import { PROJECT_ROOT } from "../local/stack/paths.ts";
 import { stackUp } from "../local/stack/stack.ts";
 import { measureDealCpu } from "./lib/bench-cpu.ts";
+import { resetLocalSyncState } from "./lib/bench-state.ts";
 import { measureFullPass, measurePredecessor, type PassSetting } from "./lib/bench-full-pass.ts";
 import { measureLimits } from "./lib/bench-limits.ts";
 import { measureFinish, measurePageStore } from "./lib/bench-sql.ts";
@@ -39,19 +39,6 @@ const QUICK: Sizes = {
   cpuDeals: 3_000,
 };
 
-async function resetSyncState(): Promise<void> {
-  const db = new pg.Client({ connectionString: DB_URL });
-  await db.connect();
-  try {
-    await db.query(`update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null, lease_run_id = null,
-                                               lease_expires_at = null, source = null, mass_delete_allowed_at = null;
-      truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers, ploomes_sync.rejected_deals, ploomes_sync.pass_gone;
-      delete from ploomes_sync.runs; delete from ploomes_sync.passes;`);
-  } finally {
-    await db.end();
-  }
-}
-
 function table(rows: [string, string, string][]): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
   const line = (row: readonly string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
@@ -69,7 +56,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
 
   log(`full pass of ${sizes.pass.deals} deals, ${sizes.pass.latencyMs} ms latency, ${sizes.pass.requestsPerMinute}/min…`);
-  const fullPass = await measureFullPass(sizes.pass, resetSyncState);
+  const fullPass = await measureFullPass(sizes.pass, resetLocalSyncState);
   log("the predecessor's algorithm on the same account…");
   const predecessor = await measurePredecessor(sizes.pass);
   log(`storing a page with ${sizes.mirrors[0]} and ${sizes.mirrors[1]} deals mirrored…`);
@@ -77,10 +64,10 @@ async function main(): Promise<void> {
   log(`finishing a first full pass of ${sizes.finishDeals} deals…`);
   const finish = await measureFinish(sizes.finishDeals);
   log(`Edge Runtime limits: a full pass of ${sizes.limits.deals} deals at 120/min, then 1 % changed…`);
-  const { limits, incremental } = await measureLimits(sizes.limits, resetSyncState);
+  const { limits, incremental } = await measureLimits(sizes.limits, resetLocalSyncState);
   log("CPU of parse + validate + map per 10 000 deals…");
   const dealCpu = await measureDealCpu({ deals: sizes.cpuDeals });
-  await resetSyncState();
+  await resetLocalSyncState();
 
   const report = {
     measuredAt: startedAt.toISOString(),

@@ -11,7 +11,7 @@ import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 import { DB_URL } from "../../local/stack/paths.ts";
 import { buildDealsExpand, DEAL_FIELDS, DEALS_PATH, MAX_PAGE_SIZE } from "../../supabase/functions/_shared/ploomes/odata.ts";
-import { callFunction } from "./gateway-sync.ts";
+import { callFunction, passToEnd } from "./gateway-sync.ts";
 
 const MS_PER_MINUTE = 60_000;
 const HTTP_BAD_REQUEST = 400;
@@ -72,13 +72,11 @@ export async function measureFullPass(setting: PassSetting, resetState: () => Pr
     if (warmUp.status !== HTTP_BAD_REQUEST) throw new Error(`bench: the warm-up call was not refused: ${JSON.stringify(warmUp.body).slice(0, 200)}`);
     sim.clearRequests();
     const started = performance.now();
-    let status = "";
-    let invocations = 0;
-    for (; invocations < MAX_INVOCATIONS && status !== "succeeded"; invocations += 1) {
-      const call = await callFunction({ mode: invocations === 0 ? "full" : "auto", trigger: invocations === 0 ? "cli" : "continue" });
-      status = String(call.body["status"] ?? call.status);
-      if (status !== "succeeded" && status !== "partial") throw new Error(`bench: the full pass ended ${JSON.stringify(call.body).slice(0, 400)}`);
-    }
+    const calls = await passToEnd({ mode: "full", trigger: "cli" }, MAX_INVOCATIONS);
+    const unfinished = calls.find((call) => call.body["status"] !== "succeeded" && call.body["status"] !== "partial") ??
+      (calls.at(-1)?.body["status"] === "succeeded" ? undefined : calls.at(-1));
+    if (unfinished !== undefined) throw new Error(`bench: the full pass ended ${JSON.stringify(unfinished.body).slice(0, 400)}`);
+    const invocations = calls.length;
     const seconds = (performance.now() - started) / 1000;
     const floor = floorSeconds(setting.deals, setting.requestsPerMinute);
     return {

@@ -7,7 +7,7 @@ import { startSimulator } from "../../local/ploomes-simulator/index.ts";
 import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 import { GATEWAY_URL } from "../../local/stack/paths.ts";
-import { callFunction } from "./gateway-sync.ts";
+import { callFunction, passToEnd, type SyncCall } from "./gateway-sync.ts";
 
 /** Invocations after which the bench gives up (a pass that needs more is a finding in itself). */
 const MAX_INVOCATIONS = 40;
@@ -66,35 +66,28 @@ export async function measureLimits(
     "Written by npm run bench (Edge Runtime limits); npm start rewrites it.",
   );
   const started = performance.now();
-  const cpu: number[] = [];
-  let killed = 0;
-  let status = "";
-  let invocations = 0;
+  let calls: SyncCall[] = [];
   let incremental: IncrementalFigures | null = null;
   let passSeconds = 0;
   try {
-    for (; invocations < MAX_INVOCATIONS && status !== "succeeded"; invocations += 1) {
-      const call = await callFunction({ mode: invocations === 0 ? "full" : "auto", trigger: invocations === 0 ? "cli" : "continue" });
-      if (call.status === HTTP_WORKER_KILLED) killed += 1;
-      status = String(call.body["status"] ?? call.status);
-      const cpuMs = call.body["cpuMs"];
-      if (typeof cpuMs === "number") cpu.push(cpuMs);
-    }
+    calls = await passToEnd({ mode: "full", trigger: "cli" }, MAX_INVOCATIONS);
     passSeconds = Math.round((performance.now() - started) / 1000);
     incremental = await measureIncremental(sim);
   } finally {
     await sim.stop();
   }
   if (incremental === null) throw new Error("bench: the incremental pass did not run");
+  const cpu = calls.flatMap((call) => (typeof call.body["cpuMs"] === "number" ? [call.body["cpuMs"]] : []));
+  const last = calls.at(-1);
   const totalCpu = cpu.reduce((sum, value) => sum + value, 0);
   const limits: LimitsFigures = {
     deals: dataset.deals,
-    invocations,
-    status,
+    invocations: calls.length,
+    status: String(last?.body["status"] ?? last?.status ?? ""),
     cpuMsPerInvocation: cpu,
     maxCpuMsPerInvocation: cpu.length === 0 ? null : Math.max(...cpu),
     cpuMsPer10kDeals: cpu.length === 0 ? null : Math.round((totalCpu / dataset.deals) * DEALS_PER_FIGURE),
-    killed546: killed,
+    killed546: calls.filter((call) => call.status === HTTP_WORKER_KILLED).length,
     peakRssMb: await peakRssMb(),
     seconds: passSeconds,
   };

@@ -7,6 +7,7 @@
 // with the same values, 1 in 10 deals changed, as a weekly full pass would find them.
 import pg from "pg";
 import { DB_URL } from "../../local/stack/paths.ts";
+import { resetSyncState } from "./bench-state.ts";
 
 const PAGE = 300;
 /** Pages sampled per mirror, spread over its Id space. */
@@ -38,7 +39,7 @@ export interface FinishFigures {
 
 /** The mirror of `deals` deals (Ids 1..deals) for `customers` customers, written in SQL. */
 async function writeMirror(db: pg.Client, deals: number, customers: number): Promise<void> {
-  await resetState(db);
+  await resetSyncState(db);
   await db.query(`
     insert into ploomes_sync.deals (deal_id, contact_id, contact_name, contact_display_name, contact_type_id, contact_cnpj, contact_cpf,
                                     status_id, amount, create_date, finish_date, last_update_date, last_update_raw, line_items, seen_pass_id)
@@ -49,13 +50,6 @@ async function writeMirror(db: pg.Client, deals: number, customers: number): Pro
       from generate_series(1, $1::integer) i`, [deals, customers]);
   // As a mirror written over time would be: hint bits set, visibility map up to date.
   await db.query("vacuum analyze ploomes_sync.deals");
-}
-
-async function resetState(db: pg.Client): Promise<void> {
-  await db.query(`update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null, lease_run_id = null,
-                                             lease_expires_at = null, source = null, mass_delete_allowed_at = null;
-    truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers, ploomes_sync.rejected_deals, ploomes_sync.pass_gone;
-    delete from ploomes_sync.runs; delete from ploomes_sync.passes;`);
 }
 
 /** A 300-deal page as the function sends it: the mirror's values, one deal in CHANGED_EVERY changed. */
@@ -130,7 +124,7 @@ export async function measurePageStore(small: number, large: number): Promise<Pa
       mirror10k: round(atSmall), mirror1M: round(atLarge), ratio: round(atLarge / atSmall, 2), mirrors: [small, large],
     };
   } finally {
-    await resetState(db);
+    await resetSyncState(db);
     await db.end();
   }
 }
@@ -171,7 +165,7 @@ export async function measureFinish(deals: number): Promise<FinishFigures> {
       deals, customers, dealsDeleted: Number(summary["dealsDeleted"] ?? 0),
     };
   } finally {
-    await resetState(db);
+    await resetSyncState(db);
     await db.end();
   }
 }

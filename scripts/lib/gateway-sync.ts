@@ -40,6 +40,19 @@ export async function callFunction(body: Record<string, unknown> | string, optio
   }
 }
 
+/**
+ * A pass from its first invocation to the one that answers `succeeded`, each invoked at once after
+ * the previous one (as the continuation job would, without waiting for its next minute); at most
+ * `maxInvocations`. Returns every call, for the caller to read its figures.
+ */
+export async function passToEnd(first: Record<string, unknown>, maxInvocations: number): Promise<SyncCall[]> {
+  const calls = [await callFunction(first)];
+  while (calls.length < maxInvocations && calls.at(-1)?.body["status"] !== "succeeded") {
+    calls.push(await callFunction({ mode: "auto", trigger: "continue" }));
+  }
+  return calls;
+}
+
 /** Prints the running run's figures every half second until `done` settles. */
 export async function withProgress<T>(done: Promise<T>, write: (line: string) => void): Promise<T> {
   const db = new pg.Client({ connectionString: DB_URL });

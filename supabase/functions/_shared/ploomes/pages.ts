@@ -103,7 +103,8 @@ const incrementalKeyset: Keyset<IncrementalPosition> = {
       : `(LastUpdateDate ${position.lastUpdateDate}, Id ${position.lastId})`,
 };
 
-function idOf(row: unknown): number | null {
+/** A row's Id when it is a safe integer, else null. */
+export function idOf(row: unknown): number | null {
   if (!isRecord(row)) return null;
   const id = row["Id"];
   return typeof id === "number" && Number.isSafeInteger(id) ? id : null;

@@ -6,7 +6,7 @@
 import type { PloomesClient } from "../ploomes/client.ts";
 import { PloomesInvalidResponseError } from "../ploomes/errors.ts";
 import { buildMaxDealIdQuery, type FullPosition, type IncrementalPosition } from "../ploomes/odata.ts";
-import { fetchFullPages, fetchIncrementalPages, type DealPage } from "../ploomes/pages.ts";
+import { fetchFullPages, fetchIncrementalPages, idOf, type DealPage } from "../ploomes/pages.ts";
 import { HTTP_OK } from "../ploomes/response.ts";
 import type { Lane } from "./lanes.ts";
 import type { PassStart } from "./positions.ts";
@@ -116,8 +116,8 @@ async function fetchMaxDealId(options: PassWalkOptions): Promise<number | null> 
   const page = await options.client.getPage(buildMaxDealIdQuery(), { signal: options.signal, deadlineMs: options.deadlineMs() });
   const first = page.value[0];
   if (first === undefined) return null;
-  const id = typeof first === "object" && first !== null ? (first as { Id?: unknown }).Id : undefined;
-  if (typeof id !== "number" || !Number.isSafeInteger(id)) {
+  const id = idOf(first);
+  if (id === null) {
     throw new PloomesInvalidResponseError(HTTP_OK, "the highest deal Id is not a safe integer", "", false, { method: "GET", url: page.url });
   }
   return id;
