@@ -73,7 +73,8 @@ async function main(): Promise<void> {
     measuredAt: startedAt.toISOString(),
     quick,
     fullPass30k: { seconds: fullPass.seconds, floorSeconds: fullPass.floorSeconds, ratio: fullPass.ratio, deals: fullPass.deals,
-                   invocations: fullPass.invocations, requests: fullPass.requests },
+                   orders: fullPass.orders, lineItemsSource: fullPass.lineItemsSource, invocations: fullPass.invocations,
+                   requests: fullPass.requests },
     predecessor30k: predecessor,
     pageStoreMs: pageStore,
     finish1M: finish,
@@ -89,7 +90,8 @@ async function main(): Promise<void> {
   const rows: [string, string, string][] = [
     ["figure", "value", "measured on"],
     ["fullPass30k", `${fullPass.seconds} s (floor ${fullPass.floorSeconds} s, ratio ${fullPass.ratio})`,
-     `${fullPass.deals} deals, ${sizes.pass.latencyMs} ms latency, ${sizes.pass.requestsPerMinute}/min, ${fullPass.invocations} invocation(s), ${fullPass.requests} requests`],
+     `${fullPass.deals} deals + ${fullPass.orders} orders (line items from ${fullPass.lineItemsSource}), ${sizes.pass.latencyMs} ms latency, ` +
+       `${sizes.pass.requestsPerMinute}/min, ${fullPass.invocations} invocation(s), ${fullPass.requests} requests`],
     ["predecessor30k", `${predecessor.seconds} s for ${predecessor.deals} deals`, "same account: $skip pages one at a time, ≤ 100 pages, upserts of 500"],
     ["pageStoreMs", `${pageStore.mirror10k} ms → ${pageStore.mirror1M} ms (ratio ${pageStore.ratio})`, `median 300-deal page, ${pageStore.mirrors[0]} vs ${pageStore.mirrors[1]} deals mirrored`],
     ["finish1M", `max ${finish.maxStatementMs} ms per statement, ${finish.totalMs} ms in all`, `${finish.deals} deals, ${finish.customers} customers, ${finish.dealsDeleted} gone, ${finish.calls} calls`],

@@ -13,16 +13,20 @@ import { parseOverrideKind } from "./overrides.ts";
 import { type SimState, updateEntity } from "./state.ts";
 
 const ENDPOINTS = [
-  "GET    /__sim/snapshot                 raw data: contacts, products, deals (with Products), deleted, lookups",
+  "GET    /__sim/snapshot                 raw data: contacts, products, deals, orders and quotes (with Products), deleted, lookups",
   "POST   /__sim/{deals|contacts|products}   insert (body: fields; Id optional) → 201 + stored row",
   "GET    /__sim/{deals|contacts|products}/:id",
   "PATCH  /__sim/{deals|contacts|products}/:id   update (body: fields, deals may replace Products); ?bumpLastUpdateDate=false keeps LastUpdateDate",
   "DELETE /__sim/{deals|contacts|products}/:id   delete; deals show up in snapshot.deleted and /Deals/GetDeletedDeals",
+  "POST   /__sim/{orders|quotes}          insert (body: {DealId, Products: [{ProductId, Quantity, UnitPrice, Discount, Total}], …}) → 201; ContactId from the deal",
+  "GET    /__sim/{orders|quotes}/:id",
+  "PATCH  /__sim/{orders|quotes}/:id      update (fields and/or Products, which replace the lines); bumps LastUpdateDate unless ?bumpLastUpdateDate=false",
+  "DELETE /__sim/{orders|quotes}/:id      delete the document and its lines (no tombstone)",
   "GET|POST|DELETE /__sim/faults         list | schedule {kind,count,status?,latencyMs?,retryAfterSeconds?,location?,ids?,match?} | clear",
   "GET    /__sim/faults/held              {held: n}: requests waiting in a hold fault",
   "POST   /__sim/faults/release           let every held request go on → {released: n}",
   "GET|DELETE /__sim/overrides           raw row overrides [{kind, id, fields}] | clear all",
-  "PUT|DELETE /__sim/overrides/{deals|contacts|products}/:id   serve these raw fields on that row ({\"$remove\": true} deletes a key) | drop it",
+  "PUT|DELETE /__sim/overrides/{deals|contacts|products|orders|quotes}/:id   serve these raw fields on that row ({\"$remove\": true} deletes a key) | drop it",
   "GET|DELETE /__sim/requests            request log | clear it",
   "GET|PATCH /__sim/settings             behaviour settings",
   "GET|POST /__sim/keys                  User-Keys | add {key, account}",

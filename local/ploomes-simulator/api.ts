@@ -1,14 +1,18 @@
 // The Ploomes-shaped API: maps a path to an entity set, runs the OData query on it and wraps
 // the page in the envelope `{"@odata.context", "value", "@odata.nextLink"?}`. Paging follows the
 // settings: at most pageSize rows, and what happens when $top is larger or missing. Served rows
-// of deals, contacts and products get their raw overrides (overrides.ts) after shaping; page
-// faults (emptyPage, nextLink, prependRows) arrive as a PageTamper and change the served page only.
+// of deals, contacts, products, orders and quotes get their raw overrides (overrides.ts) after
+// shaping; page faults (emptyPage, nextLink, prependRows) arrive as a PageTamper and change the
+// served page only.
+// The `lineItemsOn` setting (line-items-on.ts) decides which of the places that hold line items —
+// deals, orders, quotes — this request sees.
 
 import { lowerBoundById } from "./data/collection.ts";
 import { ENTITY_TYPES, idOf, type Row, type TypeName } from "./data/model.ts";
-import type { EntityKind, Store } from "./data/store.ts";
+import type { DocumentKind, EntityKind, Store } from "./data/store.ts";
 import { badRequest } from "./errors.ts";
 import { type Answer, json } from "./http-util.ts";
+import { checkDealExpansion, servesDocuments, sourceFor } from "./line-items-on.ts";
 import { bindQuery } from "./odata/bind.ts";
 import { planQuery, runPlan, shapeRow } from "./odata/execute.ts";
 import { parseQueryOptions } from "./odata/query-options.ts";
@@ -19,6 +23,8 @@ interface EntitySet {
   readonly type: TypeName;
   /** The admin kind whose row overrides apply to this set's rows; lookups and tombstones have none. */
   readonly kind?: EntityKind;
+  /** Sets of orders or quotes (and their lines), which the `lineItemsOn` setting may empty. */
+  readonly documents?: DocumentKind;
   /** Rows sorted by Id. */
   rows(store: Store, account: { readonly id: number; readonly name: string }): readonly Row[];
 }
@@ -34,9 +40,13 @@ const ENTITY_SETS: Readonly<Record<string, EntitySet>> = {
   Account: { type: "Account", rows: (_s, account) => [{ Id: account.id, Name: account.name }] },
   // Tombstones [obs: the endpoint exists in a postman collection; the shape {Id, LastUpdateDate} is inf].
   "Deals/GetDeletedDeals": { type: "DeletedDeal", rows: (s) => s.deletedDeals.all() },
+  Orders: { type: "Order", kind: "orders", documents: "orders", rows: (s) => s.orders.rows.all() },
+  "Orders@Products": { type: "OrderProduct", documents: "orders", rows: (s) => s.orders.lines.all() },
+  Quotes: { type: "Quote", kind: "quotes", documents: "quotes", rows: (s) => s.quotes.rows.all() },
+  "Quotes@Products": { type: "QuoteProduct", documents: "quotes", rows: (s) => s.quotes.lines.all() },
 };
 
-/** `/Deals`, `/Deals@Stages`, `/Deals(500000001)` or `/Deals/GetDeletedDeals`. */
+/** `/Deals`, `/Deals@Stages`, `/Orders@Products`, `/Deals(500000001)` or `/Deals/GetDeletedDeals`. */
 const PATH_PATTERN = /^\/([A-Za-z]+(?:@[A-Za-z]+|\/GetDeletedDeals)?)(?:\((\d+)\))?$/;
 
 export interface ApiRequest {
@@ -78,12 +88,17 @@ export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamp
 
   const settings = state.settings.get();
   const store = state.store;
+  const source = sourceFor(store, settings.lineItemsOn);
   const type = ENTITY_TYPES[set.type];
   const options = parseQueryOptions(request.params);
   const query = bindQuery(type, options);
-  const plan = planQuery(query, store);
+  checkDealExpansion(settings.lineItemsOn, query);
+  const plan = planQuery(query, source);
 
-  const allRows = set.rows(store, { id: state.keys.accountId(request.account), name: request.account });
+  // An account that keeps no lines in this kind of document answers its sets empty, as a real
+  // account that does not use orders (or quotes) would.
+  const hidden = set.documents !== undefined && !servesDocuments(settings.lineItemsOn, set.documents);
+  const allRows = hidden ? [] : set.rows(store, { id: state.keys.accountId(request.account), name: request.account });
   let rows = allRows;
   const key = match[2];
   if (key !== undefined) {
@@ -115,7 +130,7 @@ export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamp
   // Overrides change what is served, never which rows or in what order: the window above was
   // chosen on the stored values.
   const serve = (row: Row) => {
-    const shaped = shapeRow(plan, row, store);
+    const shaped = shapeRow(plan, row, source);
     return set.kind === undefined ? shaped : applyOverride(shaped, state.overrides.get(set.kind, idOf(row)));
   };
   const leading = leadingRows(allRows, tamper.extraLeadingIds ?? [], setName);

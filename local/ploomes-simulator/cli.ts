@@ -1,17 +1,25 @@
 // `npm run simulator -- [--port 54340] [--seed N] [--contacts N] [--deals N] [--products N]
-// [--rpm 120] [--latency-ms N] [--api-key KEY] [--host H]`: starts the simulator, prints the
+// [--rpm 120] [--latency-ms N] [--api-key KEY] [--host H] [--line-items-on WHERE]`: starts the simulator, prints the
 // address and the User-Key it accepts (as shell-ready lines), and stops cleanly on Ctrl-C.
 
 import { parseArgs } from "node:util";
 import { startSimulator } from "./index.ts";
-import { DEFAULT_SETTINGS } from "./settings.ts";
+import { DEFAULT_SETTINGS, LINE_ITEMS_ON_VALUES, type LineItemsOn } from "./settings.ts";
 import { DEFAULT_DATA } from "./state.ts";
 
 const DEFAULT_PORT = 54340;
 
 const USAGE = `usage: npm run simulator -- [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--seed ${DEFAULT_DATA.seed}]
        [--contacts ${DEFAULT_DATA.contacts}] [--products ${DEFAULT_DATA.products}] [--deals ${DEFAULT_DATA.deals}]
-       [--rpm ${DEFAULT_SETTINGS.rateLimitPerMinute}] [--latency-ms ${DEFAULT_SETTINGS.latencyMs}] [--api-key KEY] [--epoch ISO-8601]`;
+       [--rpm ${DEFAULT_SETTINGS.rateLimitPerMinute}] [--latency-ms ${DEFAULT_SETTINGS.latencyMs}] [--api-key KEY] [--epoch ISO-8601]
+       [--line-items-on ${LINE_ITEMS_ON_VALUES.join("|")}]   (default ${DEFAULT_SETTINGS.lineItemsOn})`;
+
+function lineItemsOn(value: string | undefined): LineItemsOn | undefined {
+  if (value === undefined) return undefined;
+  const known = LINE_ITEMS_ON_VALUES.find((v) => v === value);
+  if (known === undefined) throw new Error(`--line-items-on must be one of ${LINE_ITEMS_ON_VALUES.join(", ")}, got '${value}'`);
+  return known;
+}
 
 function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -25,7 +33,7 @@ async function main(): Promise<void> {
       port: { type: "string" }, host: { type: "string" }, seed: { type: "string" },
       contacts: { type: "string" }, products: { type: "string" }, deals: { type: "string" },
       rpm: { type: "string" }, "latency-ms": { type: "string" }, "api-key": { type: "string" },
-      epoch: { type: "string" }, help: { type: "boolean", short: "h" },
+      epoch: { type: "string" }, "line-items-on": { type: "string" }, help: { type: "boolean", short: "h" },
     },
     strict: true,
   });
@@ -39,6 +47,7 @@ async function main(): Promise<void> {
   const deals = integer("deals", values.deals);
   const rpm = integer("rpm", values.rpm);
   const latencyMs = integer("latency-ms", values["latency-ms"]);
+  const linesOn = lineItemsOn(values["line-items-on"]);
   const sim = await startSimulator({
     port: integer("port", values.port) ?? DEFAULT_PORT,
     ...(values.host === undefined ? {} : { host: values.host }),
@@ -50,12 +59,14 @@ async function main(): Promise<void> {
     ...(latencyMs === undefined ? {} : { latencyMs }),
     ...(values["api-key"] === undefined ? {} : { apiKey: values["api-key"] }),
     ...(values.epoch === undefined ? {} : { epoch: values.epoch }),
+    ...(linesOn === undefined ? {} : { settings: { lineItemsOn: linesOn } }),
   });
-  const snapshot = sim.snapshot();
+  const counts = sim.counts();
   console.log(`Ploomes simulator listening on ${sim.url} (admin API: ${sim.url}/__sim)`);
   console.log(
-    `data: ${snapshot.contacts.length} contacts, ${snapshot.products.length} products, ${snapshot.deals.length} deals ` +
-      `(generated in ${Math.round(sim.generationMs)} ms); rate limit ${sim.settings().rateLimitPerMinute}/min per account`,
+    `data: ${counts.contacts} contacts, ${counts.products} products, ${counts.deals} deals, ` +
+      `${counts.orders} orders, ${counts.quotes} quotes (generated in ${Math.round(sim.generationMs)} ms); ` +
+      `rate limit ${sim.settings().rateLimitPerMinute}/min per account; line items on ${sim.settings().lineItemsOn}`,
   );
   console.log(`PLOOMES_BASE_URL=${sim.url}`);
   console.log(`PLOOMES_API_KEY=${sim.apiKey}`);

@@ -13,12 +13,12 @@ import { createHandler } from "./server.ts";
 import type { Settings } from "./settings.ts";
 import { SimState, type StateOptions, updateEntity } from "./state.ts";
 
-export type { EntityKind, RawEntity, Snapshot } from "./data/store.ts";
+export type { DocumentKind, EntityKind, RawEntity, Snapshot } from "./data/store.ts";
 export type { Fault, FaultSpec } from "./faults.ts";
 export type { KeySpec } from "./keys.ts";
 export type { JsonValue, OverrideFields, RowOverride } from "./overrides.ts";
 export type { RequestLogEntry } from "./request-log.ts";
-export type { Settings } from "./settings.ts";
+export type { LineItemsOn, Settings } from "./settings.ts";
 
 export interface SimulatorOptions extends StateOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -31,6 +31,14 @@ export interface SimulatorOptions extends StateOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+export interface DataCounts {
+  readonly contacts: number;
+  readonly products: number;
+  readonly deals: number;
+  readonly orders: number;
+  readonly quotes: number;
+}
+
 export interface Simulator {
   /** e.g. `http://127.0.0.1:54340` — use it as PLOOMES_BASE_URL. */
   readonly url: string;
@@ -41,9 +49,12 @@ export interface Simulator {
   /** Milliseconds the last data generation took. */
   readonly generationMs: number;
   stop(): Promise<void>;
+  /** How many rows each set holds now; cheap, unlike snapshot() (which copies every row). */
+  counts(): DataCounts;
   /** Back to the seeded state: data, settings, faults, overrides, request log, rate windows, keys; releases held requests. */
   reset(): void;
   snapshot(): Snapshot;
+  /** `kind` "orders" and "quotes" too: their rows carry their lines under `Products`. */
   get(kind: EntityKind, id: number): RawEntity;
   insert(kind: EntityKind, body: Record<string, unknown>): RawEntity;
   /** `bump` (default true) sets LastUpdateDate to the simulator's next "now". */
@@ -104,6 +115,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         // Keep-alive sockets would hold close() open until they time out.
         server.closeAllConnections();
       }),
+    counts: () => {
+      const { store } = state;
+      return {
+        contacts: store.contacts.all().length, products: store.products.all().length, deals: store.deals.all().length,
+        orders: store.orders.rows.all().length, quotes: store.quotes.rows.all().length,
+      };
+    },
     reset: () => state.reset(),
     snapshot: () => state.store.snapshot(),
     get: (kind, id) => state.store.get(kind, id),

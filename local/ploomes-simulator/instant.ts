@@ -90,14 +90,58 @@ export function addSeconds(instant: Instant, seconds: number): Instant {
   return { seconds: instant.seconds + seconds, ticks: instant.ticks };
 }
 
-/** Formats as Ploomes does: local time at the offset, fraction with trailing zeros trimmed. */
+const SECONDS_PER_HOUR = 3600;
+const SECONDS_PER_DAY = 86_400;
+const DATE_PREFIX_LENGTH = "yyyy-MM-ddT".length;
+/** "00" … "59": hours, minutes and seconds by lookup instead of padding each time. */
+const TWO_DIGITS: readonly string[] = Array.from({ length: SECONDS_PER_MINUTE }, (_, i) => String(i).padStart(2, "0"));
+/**
+ * "yyyy-MM-ddT" per local day number. Generating 1 000 000 deals formats millions of dates that
+ * fall on a few thousand days; the cache is cleared if arbitrary input ever fills it.
+ */
+const dayPrefixes = new Map<number, string>();
+const MAX_CACHED_DAYS = 100_000;
+
+function dayPrefix(day: number): string {
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= MAX_CACHED_DAYS) dayPrefixes.clear();
+    prefix = new Date(day * SECONDS_PER_DAY * MS_PER_SECOND).toISOString().slice(0, DATE_PREFIX_LENGTH);
+    dayPrefixes.set(day, prefix);
+  }
+  return prefix;
+}
+
+const ZERO_CHAR_CODE = 48;
+
+/** `.fffffff` with trailing zeros trimmed; empty for a whole second. */
+function fractionText(ticks: number): string {
+  if (ticks === 0) return "";
+  const digits = String(ticks).padStart(MAX_FRACTION_DIGITS, "0");
+  let end = MAX_FRACTION_DIGITS;
+  while (digits.charCodeAt(end - 1) === ZERO_CHAR_CODE) end--;
+  return "." + digits.slice(0, end);
+}
+
+const PLOOMES_OFFSET_TEXT = formatOffset(PLOOMES_OFFSET_MINUTES);
+
+/**
+ * Formats as Ploomes does: local time at the offset, fraction with trailing zeros trimmed.
+ * Built with one join: `a + b + …` would leave a tree of string pieces per date (about three
+ * times the memory of the flat string join makes), and the data holds millions of dates.
+ */
 export function formatInstant(instant: Instant, offsetMinutes: number = PLOOMES_OFFSET_MINUTES): string {
-  const localMs = (instant.seconds + offsetMinutes * SECONDS_PER_MINUTE) * MS_PER_SECOND;
-  const base = new Date(localMs).toISOString().slice(0, "yyyy-MM-ddTHH:mm:ss".length);
-  const fraction = instant.ticks === 0
-    ? ""
-    : "." + String(instant.ticks).padStart(MAX_FRACTION_DIGITS, "0").replace(/0+$/, "");
-  return base + fraction + formatOffset(offsetMinutes);
+  const local = instant.seconds + offsetMinutes * SECONDS_PER_MINUTE;
+  const day = Math.floor(local / SECONDS_PER_DAY);
+  const inDay = local - day * SECONDS_PER_DAY;
+  return [
+    dayPrefix(day),
+    TWO_DIGITS[Math.floor(inDay / SECONDS_PER_HOUR)], ":",
+    TWO_DIGITS[Math.floor((inDay % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)], ":",
+    TWO_DIGITS[inDay % SECONDS_PER_MINUTE],
+    fractionText(instant.ticks),
+    offsetMinutes === PLOOMES_OFFSET_MINUTES ? PLOOMES_OFFSET_TEXT : formatOffset(offsetMinutes),
+  ].join("");
 }
 
 function formatOffset(offsetMinutes: number): string {

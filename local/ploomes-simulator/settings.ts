@@ -52,11 +52,24 @@ const settingsSchema = z.strictObject({
    * incremental sync cannot see —, "bump" updates it and bumps the deals' LastUpdateDate.
    */
   contactNamePropagation: z.enum(["none", "silent", "bump"]),
+  /**
+   * Where the account keeps its line items [unknown/obs]: whether the deal navigation `Products`
+   * carries them is disputed, and in one real account they lived in Quotes@Products and
+   * Orders@Products instead [obs]. "everywhere" (default): the deal's `Products` expansion, /Orders,
+   * /Quotes and their @Products sets all serve lines. "deals": the order and quote sets answer
+   * empty collections (the account does not use them). "orders" / "quotes": the deal `Products`
+   * expansion is accepted but always `[]`, the other document kind is empty, this one is served.
+   * "refuseDealExpansion": expanding a deal's `Products` is 403 (as an unknown name is); orders
+   * and quotes are served.
+   */
+  lineItemsOn: z.enum(["everywhere", "deals", "orders", "quotes", "refuseDealExpansion"]),
   /** Entries kept in the request log (oldest dropped first). */
   requestLogLimit: z.number().int().positive(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
+export type LineItemsOn = Settings["lineItemsOn"];
+export const LINE_ITEMS_ON_VALUES: readonly LineItemsOn[] = settingsSchema.shape.lineItemsOn.options;
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   pageSize: 300,
@@ -73,6 +86,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   latencyMs: 0,
   contextBaseUrl: null,
   contactNamePropagation: "silent",
+  lineItemsOn: "everywhere",
   requestLogLimit: 10_000,
 };
 

@@ -18,10 +18,34 @@ export async function prepareLocalFunction(log: (line: string) => void): Promise
     description = `Ploomes at ${env.PLOOMES_BASE_URL} (PLOOMES_BASE_URL)`;
   } else {
     await startDemoSimulator(log);
+    await setDemoLineItems(env.DEMO_LINE_ITEMS_ON ?? DEMO_LINE_ITEMS_DEFAULT);
     variables.PLOOMES_BASE_URL = SIMULATOR_URL;
     variables.PLOOMES_API_KEY = simulatorApiKey();
-    description = `the demo Ploomes simulator at ${SIMULATOR_URL} (${DEMO_DATASET.deals} deals, ${DEMO_DATASET.contacts} contacts; set PLOOMES_BASE_URL to use another API)`;
+    description = `the demo Ploomes simulator at ${SIMULATOR_URL} (${DEMO_DATASET.deals} deals, ${DEMO_DATASET.contacts} contacts, ` +
+      `line items on ${env.DEMO_LINE_ITEMS_ON ?? DEMO_LINE_ITEMS_DEFAULT}; set PLOOMES_BASE_URL to use another API)`;
   }
   writeFunctionEnv({ ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET }, "Written by npm start / npm run sync; the gateway passes it to the function.");
   return { description };
 }
+
+/** The demo account keeps line items on deals, orders and quotes alike (docs/metrics.md). */
+const DEMO_LINE_ITEMS_DEFAULT = "everywhere";
+
+/**
+ * Where the demo account keeps its line items (DEMO_LINE_ITEMS_ON: everywhere, deals, orders,
+ * quotes or refuseDealExpansion), set on the running simulator so a restart is never needed.
+ */
+async function setDemoLineItems(lineItemsOn: string): Promise<void> {
+  const response = await fetch(`${SIMULATOR_URL}/__sim/settings`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ lineItemsOn }),
+    signal: AbortSignal.timeout(SETTINGS_TIMEOUT_MS),
+  });
+  if (!response.ok) {
+    throw new Error(`DEMO_LINE_ITEMS_ON=${lineItemsOn} was refused by the demo simulator (${response.status}): ${await response.text()}`);
+  }
+}
+
+/** The simulator answers its admin API at once; longer means it is not running. */
+const SETTINGS_TIMEOUT_MS = 5_000;

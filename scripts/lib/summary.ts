@@ -13,6 +13,12 @@ export function formatSummary(body: Body): string {
     `  deals:   ${body.dealsFetched ?? 0} fetched, ${body.dealsRejected ?? 0} rejected, ${body.dealsDeleted ?? 0} deleted`,
     `  customers: ${body.customersInserted ?? 0} inserted, ${body.customersUpdated ?? 0} updated, ${body.customersDeleted ?? 0} deleted, ${body.customersUnchanged ?? 0} unchanged`,
   ];
+  if (typeof body.lineItemsSource === "string") {
+    const documents = body.lineItemsSource === "orders" || body.lineItemsSource === "quotes"
+      ? `, ${body.documentsFetched ?? 0} ${body.lineItemsSource} fetched, ${body.documentsDeleted ?? 0} deleted`
+      : "";
+    lines.splice(3, 0, `  line items: from ${body.lineItemsSource}${documents}`);
+  }
   for (const warning of body.warnings ?? []) lines.push(`  warning: ${warning}`);
   if (body.status === "partial") lines.push("  the time budget ran out; the pass continues on the next invocation");
   if (body.error) lines.push(`  error: ${String(body.error)}`);

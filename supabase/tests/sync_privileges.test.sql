@@ -161,9 +161,12 @@ select ok((select c.relrowsecurity from pg_class c where c.oid = 'ploomes_sync.r
   'RLS is enabled on rejected_deals');
 select col_type_is('public', 'sync_health', 'rejected_deals', 'integer', 'sync_health.rejected_deals is an integer');
 select is(
-  (select a.attname::text from pg_attribute a where a.attrelid = 'public.sync_health'::regclass and a.attnum > 0
-    order by a.attnum desc limit 1),
-  'rejected_deals', 'rejected_deals is the last column of sync_health (the earlier columns keep their order)');
+  (select array_agg(a.attname::text order by a.attnum) from pg_attribute a
+    where a.attrelid = 'public.sync_health'::regclass and a.attnum > 0),
+  array['last_success_at', 'last_failure_at', 'last_failure_error', 'last_failure_hint', 'consecutive_failures',
+        'data_age', 'last_run_status', 'last_run_at', 'pass_in_progress', 'running', 'rejected_deals',
+        'line_items_source', 'line_items_reason', 'line_items_decided_at'],
+  'sync_health columns: new ones come after rejected_deals (the earlier columns keep their order)');
 
 -- public.sync_health: a dashboard badge for signed-in users, nothing for anon.
 select ok(has_table_privilege('authenticated', 'public.sync_health', 'SELECT'), 'authenticated may select sync_health');

@@ -1,18 +1,21 @@
 // The command-line entry: `npm run simulator -- …` starts a server that prints its address and
-// key; the acceptance curl (three deals, then 403 for $select=Win) is repeated here.
+// key; the acceptance curl (three deals, then 403 for $select=Win) is repeated here, and the
+// server runs with the `--line-items-on` it was given.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const STARTUP_TIMEOUT_MS = 20_000;
+const CLI = ["--import", "tsx", "local/ploomes-simulator/cli.ts"];
+const REPO = new URL("../../", import.meta.url);
 let child: ChildProcess;
 let baseUrl = "";
 let apiKey = "";
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ["--import", "tsx", "local/ploomes-simulator/cli.ts", "--port", "0", "--deals", "500", "--seed", "5"], {
-    cwd: new URL("../../", import.meta.url),
+  child = spawn(process.execPath, [...CLI, "--port", "0", "--deals", "500", "--seed", "5", "--line-items-on", "refuseDealExpansion"], {
+    cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -61,6 +64,26 @@ describe("npm run simulator", () => {
     const response = await fetch(`${baseUrl}/Deals?$select=Win`, { headers: { "User-Key": apiKey } });
     expect(response.status).toBe(403);
   });
+
+  it("applies --line-items-on: a deal's Products expansion is refused, orders are served", async () => {
+    const headers = { "User-Key": apiKey };
+    expect((await fetch(`${baseUrl}/Deals?$top=1&$expand=Products`, { headers })).status).toBe(403);
+    expect((await fetch(`${baseUrl}/Orders?$top=1&$expand=Products`, { headers })).status).toBe(200);
+    const settings = (await (await fetch(`${baseUrl}/__sim/settings`)).json()) as { lineItemsOn: string };
+    expect(settings.lineItemsOn).toBe("refuseDealExpansion");
+  });
+
+  it("refuses an unknown --line-items-on value with the usage text", async () => {
+    const bad = spawn(process.execPath, [...CLI, "--port", "0", "--deals", "10", "--line-items-on", "invoices"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    let errors = "";
+    bad.stderr?.on("data", (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    const [code] = (await once(bad, "exit")) as [number | null];
+    expect(code).toBe(1);
+    expect(errors).toContain("--line-items-on must be one of everywhere, deals, orders, quotes, refuseDealExpansion");
+    expect(errors).toContain("usage:");
+  }, STARTUP_TIMEOUT_MS);
 
   it("stops on SIGTERM", async () => {
     const exited = once(child, "exit");

@@ -1,6 +1,8 @@
 // The metric definitions of docs/metrics.md, implemented again in plain TypeScript from the
 // simulator's raw snapshot, so tests compare the SQL recompute against an independent answer.
 // Money is summed in integer cents and prices compared in integer micro-units: no float drift.
+// A won deal's line items come from one source — its own Products, its orders' lines, the lines of
+// its chosen quote, or none — and revenue, products and custom pricing are read from those lines.
 import type { Snapshot } from "../../local/ploomes-simulator/index.ts";
 
 type Raw = Record<string, unknown>;
@@ -24,9 +26,14 @@ export interface ExpectedCustomer {
   pricing_history_count: number;
 }
 
+/** Where a won deal's line items are read from (docs/metrics.md). */
+export type LineSource = "deals" | "orders" | "quotes" | "none";
+
 const WON = 2;
 const OPEN = 1;
 const LOST = 3;
+/** The quote ApprovalStatusId the simulator uses for "approved". */
+const QUOTE_APPROVED = 2;
 /** 0.005 expressed in the micro-units of priceMicros(). */
 const CUSTOM_PRICE_TOLERANCE_MICROS = 5_000;
 
@@ -56,7 +63,60 @@ function documentOf(value: unknown): string | null {
   return /^[0-9A-Z]{12}[0-9]{2}$/.test(doc) || /^[0-9]{11}$/.test(doc) ? doc : null;
 }
 
-export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedCustomer> {
+function groupBy(rows: readonly Raw[], keyOf: (row: Raw) => unknown): Map<number, Raw[]> {
+  const groups = new Map<number, Raw[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    if (typeof key !== "number") continue;
+    const list = groups.get(key) ?? [];
+    list.push(row);
+    groups.set(key, list);
+  }
+  return groups;
+}
+
+const linesOfRow = (row: Raw | undefined): Raw[] => (row?.Products as Raw[] | undefined) ?? [];
+
+/**
+ * The one quote of a deal whose lines count: approved first, then the last review, then the higher
+ * ReviewNumber, then the higher Id.
+ */
+function preferredQuote(quotes: readonly Raw[]): Raw | undefined {
+  const rank = (q: Raw): number[] => [
+    q.ApprovalStatusId === QUOTE_APPROVED ? 1 : 0,
+    q.LastReview === true ? 1 : 0,
+    typeof q.ReviewNumber === "number" ? q.ReviewNumber : Number.NEGATIVE_INFINITY,
+    num(q.Id, "quote Id"),
+  ];
+  const better = (a: Raw, b: Raw): Raw => {
+    const [x, y] = [rank(a), rank(b)];
+    const differs = x.findIndex((v, i) => v !== y[i]);
+    return differs === -1 || (x[differs] ?? 0) > (y[differs] ?? 0) ? a : b;
+  };
+  return quotes.reduce<Raw | undefined>((best, q) => (best === undefined ? q : better(best, q)), undefined);
+}
+
+/** A function giving each won deal's lines under `source`. */
+function lineReader(snapshot: Snapshot, source: LineSource): (deal: Raw) => Raw[] {
+  switch (source) {
+    case "deals":
+      return (deal) => linesOfRow(deal);
+    case "none":
+      return () => [];
+    case "orders": {
+      // Every line of every order of the deal, attributed by the order's DealId.
+      const ordersByDeal = groupBy(snapshot.orders as Raw[], (order) => order.DealId);
+      return (deal) => (ordersByDeal.get(num(deal.Id, "deal Id")) ?? []).flatMap(linesOfRow);
+    }
+    case "quotes": {
+      const quotesByDeal = groupBy(snapshot.quotes as Raw[], (quote) => quote.DealId);
+      return (deal) => linesOfRow(preferredQuote(quotesByDeal.get(num(deal.Id, "deal Id")) ?? []));
+    }
+  }
+}
+
+export function expectedCustomerSales(snapshot: Snapshot, source: LineSource = "deals"): Map<number, ExpectedCustomer> {
+  const linesOf = lineReader(snapshot, source);
   const contacts = new Map<number, Raw>(snapshot.contacts.map((c) => [num(c.Id, "contact Id"), c as Raw]));
   const catalog = new Map<number, Raw>(snapshot.products.map((p) => [num(p.Id, "product Id"), p as Raw]));
   const byCustomer = new Map<number, Raw[]>();
@@ -79,7 +139,7 @@ export function expectedCustomerSales(snapshot: Snapshot): Map<number, ExpectedC
     const purchaseTimes: number[] = [];
     for (const deal of won) {
       salesCents += deal.Amount === null ? 0 : cents(deal.Amount, `deal ${String(deal.Id)} Amount`);
-      const lines = (deal.Products as Raw[] | undefined) ?? [];
+      const lines = linesOf(deal);
       if (lines.length === 0) revenueCents += deal.Amount === null ? 0 : cents(deal.Amount, "Amount");
       for (const line of lines) {
         revenueCents += cents(line.Total, "line Total");

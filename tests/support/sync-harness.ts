@@ -18,6 +18,10 @@ const TEST_ENV: Record<string, string> = {
   // take no throttled waits); see ploomes/token-bucket.ts.
   PLOOMES_REQUESTS_PER_MINUTE: "100",
   PLOOMES_REQUEST_TIMEOUT_MS: "5000",
+  // The line items the tests written before line-item sources expect, without auto's probe
+  // requests (which would take the faults those tests script for the first deal pages).
+  // tests/integration/sync-line-items.test.ts covers auto and the other sources.
+  PLOOMES_LINE_ITEMS_SOURCE: "deals",
 };
 
 let savedEnvFile: string | null | undefined;

@@ -46,6 +46,7 @@ describe("parseConfig: defaults and values", () => {
         requestsPerMinute: 90,
         requestTimeoutMs: 30000,
         pageSize: 300,
+        lineItemsSource: "auto",
       },
       cronSecret: CRON,
       supabase: {
@@ -72,6 +73,7 @@ describe("parseConfig: defaults and values", () => {
       SYNC_MAX_DELETE_RATIO: " 0.5 ",
       SYNC_OVERLAP_SECONDS: "0",
       PLOOMES_PAGE_SIZE: "50",
+      PLOOMES_LINE_ITEMS_SOURCE: " Orders ",
     });
     expect(parsed.ploomes).toEqual({
       apiKey: API_KEY,
@@ -79,9 +81,20 @@ describe("parseConfig: defaults and values", () => {
       requestsPerMinute: 30,
       requestTimeoutMs: 5000,
       pageSize: 50,
+      lineItemsSource: "orders",
     });
     expect(parsed.supabase.url).toBe("http://127.0.0.1:54321");
     expect(parsed.sync).toEqual({ timeBudgetMs: 60000, cpuBudgetMs: 400, fullEveryHours: 0.5, maxRejectRatio: 0, maxDeleteRatio: 0.5, overlapSeconds: 0 });
+  });
+
+  it("PLOOMES_LINE_ITEMS_SOURCE: one of auto, deals, orders, quotes, none; anything else is named with the choices", () => {
+    for (const value of ["auto", "deals", "orders", "quotes", "none"]) {
+      expect(config({ ...VALID, PLOOMES_LINE_ITEMS_SOURCE: value }).ploomes.lineItemsSource).toBe(value);
+    }
+    expect(problemFor({ ...VALID, PLOOMES_LINE_ITEMS_SOURCE: "order" }, "PLOOMES_LINE_ITEMS_SOURCE")).toBe(
+      'PLOOMES_LINE_ITEMS_SOURCE must be one of auto, deals, orders, quotes, none (default auto); got "order"',
+    );
+    expect(problemFor({ ...VALID, PLOOMES_LINE_ITEMS: "orders" }, "PLOOMES_LINE_ITEMS_SOURCE")).toMatch(/PLOOMES_LINE_ITEMS/);
   });
 
   it("treats an empty or blank value as unset", () => {

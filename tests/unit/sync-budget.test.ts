@@ -32,6 +32,7 @@ describe("createBudget / recordPage", () => {
       slowestPageMs: 0,
       costliestPageCpuMs: 0,
       pagesDone: 0,
+      pagesInFlight: 0,
     });
   });
 

@@ -12,7 +12,10 @@ import type {
   ClientStats as DbClientStats,
   FinishStep,
   GrantedClaim,
+  DocumentsToStore,
   IngestResult,
+  LineItemsChoice,
+  LineItemsPlan,
   RunSummary,
   SyncDb,
 } from "../../supabase/functions/_shared/db/rpc.ts";
@@ -183,9 +186,13 @@ export interface LogFailureCall {
   readonly hint: string | null;
   readonly httpStatus: number;
 }
+export interface IngestDocumentsCall extends DocumentsToStore {
+  readonly fn: "ingestDocuments";
+}
 export type DbCall =
   | ClaimCall
   | IngestCall
+  | IngestDocumentsCall
   | HeartbeatCall
   | FinishCall
   | PartialCall
@@ -199,6 +206,11 @@ export interface FakeDbOptions {
   readonly claim?: Claim;
   readonly onClaim?: (options: ClaimOptions) => void;
   readonly ingestPage?: (call: IngestCall) => IngestResult;
+  /**
+   * The run's line-item plan (sync_line_items), given the choice being recorded (if any). Default:
+   * the pass reads line items from deals, as every test written before line-item sources expects.
+   */
+  readonly lineItems?: (runId: number, choice: LineItemsChoice | undefined) => LineItemsPlan;
   /** May throw (or reject) to simulate a failed beat, e.g. a DatabaseError PT409. */
   readonly heartbeat?: (call: HeartbeatCall) => void | Promise<void>;
   /** One finish slice: answer status `running` (see finishRunning) while the finish is not done. */
@@ -209,6 +221,8 @@ export interface FakeDbOptions {
 
 export interface FakeDb extends SyncDb {
   readonly calls: DbCall[];
+  /** sync_line_items calls, kept apart so the call sequences tests assert on stay as they were. */
+  readonly lineItemCalls: { readonly runId: number; readonly choice: LineItemsChoice | undefined }[];
   /** The names of the calls made, in order. */
   fns(): DbFn[];
   callsTo<K extends DbFn>(fn: K): Extract<DbCall, { fn: K }>[];
@@ -217,8 +231,19 @@ export interface FakeDb extends SyncDb {
 export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
   const calls: DbCall[] = [];
   const claim = options.claim ?? grantedClaim();
+  const lineItemCalls: FakeDb["lineItemCalls"] = [];
   return {
     calls,
+    lineItemCalls,
+    lineItems: async (runId, choice) => {
+      lineItemCalls.push({ runId, choice });
+      if (options.lineItems) return options.lineItems(runId, choice);
+      return { source: "deals", reason: "test default", inForce: "deals", inForceReason: null, linesPosition: null };
+    },
+    ingestDocuments: async (page) => {
+      calls.push({ fn: "ingestDocuments", ...page });
+      return { stored: page.rows.length, inserted: page.rows.length, updated: 0, unchanged: 0, rejected: page.rejects.length };
+    },
     fns: () => calls.map((call) => call.fn),
     callsTo: <K extends DbFn>(fn: K) => calls.filter((call): call is Extract<DbCall, { fn: K }> => call.fn === fn),
     claim: async (claimOptions) => {

@@ -19,11 +19,13 @@ export function lowerBoundById(rows: readonly Row[], id: number): number {
 
 export class SortedCollection {
   private readonly rows: Row[];
-  private readonly byId = new Map<number, Row>();
+  /** Id → row; null for a set looked up by Id too rarely to pay for a map (the lines of orders and quotes). */
+  private readonly byId: Map<number, Row> | null;
 
-  constructor(initial: readonly Row[]) {
+  constructor(initial: readonly Row[], options: { readonly indexed: boolean } = { indexed: true }) {
     this.rows = [...initial].sort((a, b) => idOf(a) - idOf(b));
-    for (const row of this.rows) this.byId.set(idOf(row), row);
+    this.byId = options.indexed ? new Map() : null;
+    if (this.byId) for (const row of this.rows) this.byId.set(idOf(row), row);
   }
 
   all(): readonly Row[] {
@@ -31,7 +33,9 @@ export class SortedCollection {
   }
 
   get(id: number): Row | undefined {
-    return this.byId.get(id);
+    if (this.byId) return this.byId.get(id);
+    const row = this.rows[lowerBoundById(this.rows, id)];
+    return row !== undefined && idOf(row) === id ? row : undefined;
   }
 
   maxId(): number | undefined {
@@ -43,16 +47,17 @@ export class SortedCollection {
   put(row: Row): void {
     const id = idOf(row);
     const index = lowerBoundById(this.rows, id);
-    if (this.byId.has(id)) this.rows[index] = row;
+    const existing = this.rows[index];
+    if (existing !== undefined && idOf(existing) === id) this.rows[index] = row;
     else this.rows.splice(index, 0, row);
-    this.byId.set(id, row);
+    this.byId?.set(id, row);
   }
 
   remove(id: number): Row | undefined {
-    const row = this.byId.get(id);
+    const row = this.get(id);
     if (row === undefined) return undefined;
     this.rows.splice(lowerBoundById(this.rows, id), 1);
-    this.byId.delete(id);
+    this.byId?.delete(id);
     return row;
   }
 }

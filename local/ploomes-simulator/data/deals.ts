@@ -2,11 +2,11 @@
 // style dates (FinishDate only when closed, LastUpdateDate after it, some deliberate ties), line
 // items at catalog or custom prices with percentage discounts, and amounts from the lines.
 
-import { addSeconds, compareInstants, formatInstant, type Instant } from "../instant.ts";
+import { compareInstants, formatInstant, type Instant } from "../instant.ts";
 import { CURRENCY_BRL, type Row, STATUS_LOST, STATUS_OPEN, STATUS_WON } from "./model.ts";
 import type { Random } from "./prng.ts";
 import {
-  DAY, FIRST_DEAL_ID, FIRST_LINE_ITEM_ID, lineTotal, money, nextId, OWNER_IDS, randomInstant, round2, YEAR,
+  DAY, FIRST_DEAL_ID, FIRST_LINE_ITEM_ID, lineTotal, midnightOf, money, nextId, OWNER_IDS, randomInstant, round2, YEAR,
 } from "./values.ts";
 
 const MAX_LINE_ITEMS = 6;
@@ -96,13 +96,6 @@ export function generateDeals(random: Random, count: number, epochSeconds: numbe
     });
   }
   return deals;
-}
-
-/** Midnight of the same local (-03:00) day: Ploomes shows such date-only values as `T00:00:00-03:00`. */
-function midnightOf(instant: Instant): Instant {
-  const localOffset = 3 * 3600;
-  const local = instant.seconds - localOffset;
-  return addSeconds({ seconds: local - (((local % DAY) + DAY) % DAY), ticks: 0 }, localOffset);
 }
 
 function pickStage(random: Random, stages: readonly Row[], status: number): Row {

@@ -1,11 +1,12 @@
-// Generates the simulator's data set from a seed: contacts, products, pipelines and deals with
-// line items. Same options → the same rows, byte for byte: every random choice comes from a
+// Generates the simulator's data set from a seed: contacts, products, pipelines, deals with
+// line items, and the orders and quotes of those deals. Same options → the same rows, byte for byte: every random choice comes from a
 // seeded stream and every date is relative to a fixed epoch derived from the seed, never the
 // clock. Each entity kind has its own stream, so more deals never changes the contacts.
 
 import { type Instant, parseInstant } from "../instant.ts";
 import { generateContacts, generateProducts } from "./catalog.ts";
 import { generateDeals } from "./deals.ts";
+import { type DocumentData, generateDocuments } from "./document-generator.ts";
 import type { Row } from "./model.ts";
 import { streamFor } from "./prng.ts";
 import { DAY } from "./values.ts";
@@ -28,6 +29,8 @@ export interface Dataset {
   readonly pipelines: Row[];
   readonly stages: Row[];
   readonly lossReasons: Row[];
+  readonly orders: DocumentData;
+  readonly quotes: DocumentData;
 }
 
 /** Base of the derived epoch: 2025-06-30T18:00:00-03:00; the seed moves it back up to 30 days. */
@@ -48,7 +51,8 @@ export function generateDataset(options: GeneratorOptions): Dataset {
   const deals = generateDeals(streamFor(options.seed, "deals"), options.deals, epoch.seconds, {
     contacts, products, stages, lossReasons, lineItems,
   });
-  return { epoch, contacts, products, deals, lineItems, pipelines, stages, lossReasons };
+  const { orders, quotes } = generateDocuments(options.seed, deals, lineItems, epoch.seconds);
+  return { epoch, contacts, products, deals, lineItems, pipelines, stages, lossReasons, orders, quotes };
 }
 
 function parseEpoch(text: string): Instant {

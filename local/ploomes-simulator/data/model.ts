@@ -6,6 +6,8 @@
 
 export type Scalar = string | number | boolean | null;
 export type Row = Record<string, Scalar>;
+/** A raw row as the admin API and the snapshot show it; deals, orders and quotes carry their lines under `Products`. */
+export type RawEntity = Record<string, Scalar | Row[]>;
 
 export type PropertyType = "int" | "decimal" | "string" | "bool" | "datetime";
 
@@ -16,13 +18,17 @@ export interface PropertyDef {
 
 export type TypeName =
   | "Deal" | "Contact" | "Product" | "DealProduct" | "DealStatus" | "Stage" | "Pipeline"
-  | "LossReason" | "Account" | "DeletedDeal";
+  | "LossReason" | "Account" | "DeletedDeal" | "Order" | "OrderProduct" | "Quote" | "QuoteProduct";
 
 /** What navigations read from; the store implements it. */
 export interface NavigationSource {
   contact(id: number): Row | undefined;
   product(id: number): Row | undefined;
+  deal(id: number): Row | undefined;
+  /** A deal's own line items (the deal navigation `Products`). */
   lineItems(dealId: number): readonly Row[];
+  orderLines(orderId: number): readonly Row[];
+  quoteLines(quoteId: number): readonly Row[];
   status(id: number): Row | undefined;
   stage(id: number): Row | undefined;
   pipeline(id: number): Row | undefined;
@@ -73,6 +79,16 @@ function byKey(
   };
 }
 
+/** A collection navigation to the rows that `lines` finds for the row's Id. */
+function linesOf(name: string, target: TypeName, lines: (source: NavigationSource, id: number) => readonly Row[]): CollectionNavigation {
+  return {
+    name,
+    target,
+    many: true,
+    resolve: (row, source) => (typeof row.Id === "number" ? lines(source, row.Id) : []),
+  };
+}
+
 function entityType(name: TypeName, properties: PropertyDef[], navigations: NavigationDef[] = []): EntityType {
   return {
     name,
@@ -107,6 +123,33 @@ const LINE_ITEM_PROPERTIES = props({
   UnitPrice: "decimal", Discount: "decimal", Total: "decimal", Ordination: "int",
 });
 
+// Orders and quotes (sales documents) and their lines, with the property names Ploomes' Orders
+// and Quotes entities use. Lines repeat their document's DealId, ContactId and date, as Ploomes'
+// OrderProduct/QuoteProduct rows do, so a walk of the @Products sets alone can attribute them.
+const ORDER_PROPERTIES = props({
+  Id: "int", OrderNumber: "int", Date: "datetime", DealId: "int", ContactId: "int", PersonId: "int",
+  StageId: "int", Amount: "decimal", Discount: "decimal", OriginQuoteId: "int", CurrencyId: "int",
+  CreateDate: "datetime", LastUpdateDate: "datetime",
+});
+
+const ORDER_LINE_PROPERTIES = props({
+  Id: "int", OrderId: "int", DealId: "int", ContactId: "int", OrderDate: "datetime", ProductId: "int",
+  ProductName: "string", Quantity: "decimal", UnitPrice: "decimal", Discount: "decimal", Bonus: "decimal",
+  Total: "decimal", Ordination: "int",
+});
+
+const QUOTE_PROPERTIES = props({
+  Id: "int", QuoteNumber: "int", ReviewNumber: "int", LastReview: "bool", ApprovalStatusId: "int",
+  DealId: "int", ContactId: "int", PersonId: "int", Amount: "decimal", Discount: "decimal",
+  Date: "datetime", CurrencyId: "int", CreateDate: "datetime", LastUpdateDate: "datetime",
+});
+
+const QUOTE_LINE_PROPERTIES = props({
+  Id: "int", QuoteId: "int", DealId: "int", ContactId: "int", QuoteDate: "datetime", ProductId: "int",
+  ProductName: "string", Quantity: "decimal", UnitPrice: "decimal", Discount: "decimal", Total: "decimal",
+  Ordination: "int",
+});
+
 export const ENTITY_TYPES: Readonly<Record<TypeName, EntityType>> = {
   Deal: entityType("Deal", DEAL_PROPERTIES, [
     byKey("Contact", "Contact", "ContactId", (s, id) => s.contact(id)),
@@ -115,12 +158,7 @@ export const ENTITY_TYPES: Readonly<Record<TypeName, EntityType>> = {
     byKey("Stage", "Stage", "StageId", (s, id) => s.stage(id)),
     byKey("Pipeline", "Pipeline", "PipelineId", (s, id) => s.pipeline(id)),
     byKey("LossReason", "LossReason", "LossReasonId", (s, id) => s.lossReason(id)),
-    {
-      name: "Products",
-      target: "DealProduct",
-      many: true,
-      resolve: (row, source) => (typeof row.Id === "number" ? source.lineItems(row.Id) : []),
-    },
+    linesOf("Products", "DealProduct", (s, id) => s.lineItems(id)),
   ]),
   Contact: entityType("Contact", CONTACT_PROPERTIES, [
     byKey("Company", "Contact", "CompanyId", (s, id) => s.contact(id)),
@@ -144,6 +182,22 @@ export const ENTITY_TYPES: Readonly<Record<TypeName, EntityType>> = {
   LossReason: entityType("LossReason", props({ Id: "int", Name: "string", PipelineId: "int" })),
   Account: entityType("Account", props({ Id: "int", Name: "string" })),
   DeletedDeal: entityType("DeletedDeal", props({ Id: "int", LastUpdateDate: "datetime" })),
+  Order: entityType("Order", ORDER_PROPERTIES, [
+    linesOf("Products", "OrderProduct", (s, id) => s.orderLines(id)),
+    byKey("Deal", "Deal", "DealId", (s, id) => s.deal(id)),
+    byKey("Contact", "Contact", "ContactId", (s, id) => s.contact(id)),
+  ]),
+  OrderProduct: entityType("OrderProduct", ORDER_LINE_PROPERTIES, [
+    byKey("Product", "Product", "ProductId", (s, id) => s.product(id)),
+  ]),
+  Quote: entityType("Quote", QUOTE_PROPERTIES, [
+    linesOf("Products", "QuoteProduct", (s, id) => s.quoteLines(id)),
+    byKey("Deal", "Deal", "DealId", (s, id) => s.deal(id)),
+    byKey("Contact", "Contact", "ContactId", (s, id) => s.contact(id)),
+  ]),
+  QuoteProduct: entityType("QuoteProduct", QUOTE_LINE_PROPERTIES, [
+    byKey("Product", "Product", "ProductId", (s, id) => s.product(id)),
+  ]),
 };
 
 /** Reads a row's numeric Id; every stored row has one, so anything else is a bug. */
@@ -165,3 +219,14 @@ export const STATUS_LOST = 3;
 export const CONTACT_TYPE_COMPANY = 1;
 export const CONTACT_TYPE_PERSON = 2;
 export const CURRENCY_BRL = 1;
+/** An order line's Bonus (extra units given free) unless set: none. */
+export const NO_BONUS = 0;
+
+/**
+ * Quote ApprovalStatusId values. [inf]: Ploomes does not document the ids; these are the
+ * simulator's choice (1 pending, 2 approved, 3 rejected) and a real account may number them otherwise.
+ */
+export const APPROVAL_PENDING = 1;
+export const APPROVAL_APPROVED = 2;
+export const APPROVAL_REJECTED = 3;
+export const APPROVAL_STATUSES: readonly number[] = [APPROVAL_PENDING, APPROVAL_APPROVED, APPROVAL_REJECTED];

@@ -1,7 +1,7 @@
 // Building blocks shared by the generators: id sequences with gaps, Ploomes-like timestamps with
 // variable fractions, money amounts and line totals, plus the id ranges of each entity.
 
-import { type Instant, TICKS_PER_SECOND } from "../instant.ts";
+import { addSeconds, type Instant, PLOOMES_OFFSET_MINUTES, TICKS_PER_SECOND } from "../instant.ts";
 import type { Random } from "./prng.ts";
 
 export const DAY = 86_400;
@@ -12,6 +12,11 @@ export const FIRST_CONTACT_ID = 100_000_001;
 export const FIRST_PRODUCT_ID = 10_000_001;
 export const FIRST_DEAL_ID = 500_000_001;
 export const FIRST_LINE_ITEM_ID = 300_000_001;
+/** Orders, quotes and their lines get id spaces of their own, far from the deals' and each other's. */
+export const FIRST_ORDER_ID = 700_000_001;
+export const FIRST_ORDER_LINE_ID = 750_000_001;
+export const FIRST_QUOTE_ID = 800_000_001;
+export const FIRST_QUOTE_LINE_ID = 850_000_001;
 export const OWNER_IDS = [10003850, 10003857, 10003862, 10003871, 10003880, 10003894, 10003901, 10003915];
 
 /**
@@ -49,4 +54,13 @@ export function money(random: Random, min: number, max: number): number {
 /** The next id of a sequence: usually +1, sometimes a gap, as in an account where rows were deleted. */
 export function nextId(random: Random, previous: number, gapChance: number, maxGap: number): number {
   return previous + (random.chance(gapChance) ? random.int(2, maxGap) : 1);
+}
+
+const SECONDS_PER_MINUTE = 60;
+
+/** Midnight of the same local (-03:00) day: Ploomes shows such date-only values as `T00:00:00-03:00`. */
+export function midnightOf(instant: Instant): Instant {
+  const localOffset = -PLOOMES_OFFSET_MINUTES * SECONDS_PER_MINUTE;
+  const local = instant.seconds - localOffset;
+  return addSeconds({ seconds: local - (((local % DAY) + DAY) % DAY), ticks: 0 }, localOffset);
 }

@@ -4,7 +4,7 @@
 // runtime-neutral: index.ts passes `Deno.env.toObject()`, Node callers pass `process.env`.
 
 import { z } from "zod";
-import { numberField, requiredSecretField, secretKeysField, urlField } from "./fields.ts";
+import { choiceField, numberField, requiredSecretField, secretKeysField, urlField } from "./fields.ts";
 import type { NumberRule } from "./fields.ts";
 import { findNearMisses, findStrayVariables, renameMessage, strayMessage } from "./near-miss.ts";
 import { VARIABLE_NAMES } from "./variables.ts";
@@ -75,6 +75,10 @@ export const NUMBER_RULES = {
   },
 } as const satisfies Partial<Record<VariableName, NumberRule>>;
 
+/** Where line items come from: `auto` decides at each full pass (sync/line-item-source.ts). */
+export const LINE_ITEM_SOURCES = ["auto", "deals", "orders", "quotes", "none"] as const;
+export type LineItemsSetting = (typeof LINE_ITEM_SOURCES)[number];
+
 export interface Config {
   readonly ploomes: {
     readonly apiKey: string;
@@ -82,6 +86,7 @@ export interface Config {
     readonly requestsPerMinute: number;
     readonly requestTimeoutMs: number;
     readonly pageSize: number;
+    readonly lineItemsSource: LineItemsSetting;
   };
   readonly cronSecret: string;
   readonly supabase: {
@@ -170,6 +175,7 @@ function buildSchema(rename: Rename) {
     SYNC_MAX_DELETE_RATIO: number("SYNC_MAX_DELETE_RATIO"),
     SYNC_OVERLAP_SECONDS: number("SYNC_OVERLAP_SECONDS"),
     PLOOMES_PAGE_SIZE: number("PLOOMES_PAGE_SIZE"),
+    PLOOMES_LINE_ITEMS_SOURCE: choiceField("PLOOMES_LINE_ITEMS_SOURCE", LINE_ITEM_SOURCES, "auto", rename("PLOOMES_LINE_ITEMS_SOURCE")),
   });
 }
 
@@ -273,6 +279,7 @@ export function parseConfig(env: Env): ConfigResult {
         requestsPerMinute: data.PLOOMES_REQUESTS_PER_MINUTE,
         requestTimeoutMs: data.PLOOMES_REQUEST_TIMEOUT_MS,
         pageSize: data.PLOOMES_PAGE_SIZE,
+        lineItemsSource: data.PLOOMES_LINE_ITEMS_SOURCE,
       },
       cronSecret: data.CRON_SECRET,
       supabase: { url: data.SUPABASE_URL, secretKey: secretKey.key, secretKeySource: secretKey.source },

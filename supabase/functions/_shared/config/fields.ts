@@ -63,6 +63,33 @@ export function numberField(name: VariableName, rule: NumberRule, rename: string
     });
 }
 
+/**
+ * An optional choice among fixed words (case-insensitive), with a default; a near-miss name is a
+ * problem, as for numbers.
+ */
+export function choiceField<const T extends readonly [string, ...string[]]>(
+  name: VariableName,
+  choices: T,
+  defaultValue: T[number],
+  rename: string | null,
+) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T[number] => {
+      if (raw === undefined) {
+        if (rename !== null) ctx.addIssue({ code: "custom", message: rename });
+        return defaultValue;
+      }
+      const chosen = choices.find((choice) => choice === raw.toLowerCase());
+      if (chosen === undefined) {
+        ctx.addIssue({ code: "custom", message: `${name} must be one of ${choices.join(", ")} (default ${defaultValue}); got ${quote(raw)}` });
+        return z.NEVER;
+      }
+      return chosen;
+    });
+}
+
 export interface RequiredSecretRule {
   /** What to do when it is unset, e.g. where to find the value. */
   readonly howToSet: string;

@@ -20,6 +20,7 @@ export const VARIABLE_NAMES = [
   "SYNC_MAX_DELETE_RATIO",
   "SYNC_OVERLAP_SECONDS",
   "PLOOMES_PAGE_SIZE",
+  "PLOOMES_LINE_ITEMS_SOURCE",
 ] as const;
 
 export type VariableName = (typeof VARIABLE_NAMES)[number];
@@ -120,6 +121,11 @@ export const VARIABLES: Readonly<Record<VariableName, VariableSpec>> = {
     name: "PLOOMES_PAGE_SIZE",
     secret: false,
     aliases: ["PLOOMES_TOP", "SYNC_PAGE_SIZE"],
+  },
+  PLOOMES_LINE_ITEMS_SOURCE: {
+    name: "PLOOMES_LINE_ITEMS_SOURCE",
+    secret: false,
+    aliases: ["PLOOMES_LINE_ITEMS", "PLOOMES_PRODUCTS_SOURCE", "SYNC_LINE_ITEMS_SOURCE"],
   },
 };
 

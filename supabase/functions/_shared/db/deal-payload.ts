@@ -90,7 +90,8 @@ export function toSqlDealRow(deal: ParsedDeal, includeProducts: boolean): SqlDea
   };
 }
 
-function toSqlLineItems(lines: NonNullable<ParsedDeal["Products"]>): SqlLineItem[] {
+/** Line items in the SQL shape (deals, orders and quotes alike). */
+export function toSqlLineItems(lines: NonNullable<ParsedDeal["Products"]>): SqlLineItem[] {
   const items: SqlLineItem[] = [];
   for (const line of lines) {
     items.push({

@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { DealReject } from "../ploomes/deal-schema.ts";
 // The row shape `sync_ingest_page` reads with jsonb_to_recordset, built from a page in one step.
 import type { SqlDealRow } from "./deal-payload.ts";
+import type { SqlDocumentRow } from "./document-payload.ts";
 
 /** SQLSTATE the SQL API raises when a run lost its lease to another run. */
 export const LEASE_LOST_SQLSTATE = "PT409";
@@ -76,6 +77,10 @@ export const runSummarySchema = z.object({
   dealsFetched: z.number(),
   dealsRejected: z.number(),
   dealsDeleted: z.number(),
+  lineItemsSource: z.string().nullable().optional(),
+  lineItemsReason: z.string().nullable().optional(),
+  documentsFetched: z.number().optional(),
+  documentsDeleted: z.number().optional(),
   customersInserted: z.number(),
   customersUpdated: z.number(),
   customersDeleted: z.number(),
@@ -94,6 +99,26 @@ export type RunSummary = z.infer<typeof runSummarySchema>;
 /** A finish call's answer: the run summary, `running` with the step to go while the finish is not done. */
 const finishStepSchema = runSummarySchema.extend({ finishing: z.enum(["sweep", "recompute", "refresh"]).optional() });
 export type FinishStep = z.infer<typeof finishStepSchema>;
+
+export const LINE_ITEMS_SOURCES = ["deals", "orders", "quotes", "none"] as const;
+export type LineItemsSource = (typeof LINE_ITEMS_SOURCES)[number];
+
+/** Where a run's pass reads line items (null: not decided yet), the source in force, the orders/quotes walk's position. */
+const lineItemsPlanSchema = z.object({
+  source: z.enum(LINE_ITEMS_SOURCES).nullable(),
+  reason: z.string().nullable(),
+  inForce: z.enum(LINE_ITEMS_SOURCES),
+  inForceReason: z.string().nullable(),
+  linesPosition: positionSchema,
+});
+export type LineItemsPlan = z.infer<typeof lineItemsPlanSchema>;
+
+export interface LineItemsChoice {
+  readonly source: LineItemsSource;
+  readonly reason: string;
+  /** Recorded on the run's warnings (e.g. a configured source that waits for the next full pass). */
+  readonly warning?: string;
+}
 
 /** Client-side counters, cumulative for the run. */
 export interface ClientStats {
@@ -128,9 +153,18 @@ export interface PageToStore {
   readonly leaseSeconds: number;
 }
 
+/** One page of orders or quotes for sync_ingest_documents: as PageToStore, with their kind. */
+export interface DocumentsToStore extends Omit<PageToStore, "rows"> {
+  readonly kind: "orders" | "quotes";
+  readonly rows: readonly SqlDocumentRow[];
+}
+
 export interface SyncDb {
   claim(options: ClaimOptions): Promise<Claim>;
   ingestPage(page: PageToStore): Promise<IngestResult>;
+  /** The run's line-item plan, recording `choice` first when given (a pass never changes source). */
+  lineItems(runId: number, choice?: LineItemsChoice): Promise<LineItemsPlan>;
+  ingestDocuments(page: DocumentsToStore): Promise<IngestResult>;
   /** Extends the lease while the run waits; a DatabaseError with leaseLost when it was taken over. */
   heartbeat(runId: number, leaseSeconds: number, stats: ClientStats): Promise<void>;
   /** One slice of the finish: `running` (with `finishing`) until the pass is published or fails. */
@@ -164,6 +198,13 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
       call("sync_ingest_page", {
         p_run_id: page.runId, p_deals: page.rows, p_position: page.position, p_rejects: page.rejects,
         p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds, p_range: page.range,
+      }, ingestSchema),
+    lineItems: (runId, choice) =>
+      call("sync_line_items", { p_run_id: runId, p_choice: choice ?? null }, lineItemsPlanSchema),
+    ingestDocuments: (page) =>
+      call("sync_ingest_documents", {
+        p_run_id: page.runId, p_kind: page.kind, p_documents: page.rows, p_position: page.position, p_range: page.range,
+        p_rejects: page.rejects, p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds,
       }, ingestSchema),
     heartbeat: async (runId, leaseSeconds, stats) => {
       await call("sync_heartbeat", { p_run_id: runId, p_lease_seconds: leaseSeconds, p_client: statsArg(stats) }, z.unknown());

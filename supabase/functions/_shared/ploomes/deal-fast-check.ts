@@ -1,4 +1,5 @@
-// A hand-written twin of dealSchema (deal-schema.ts) for the common case: `isAcceptedDeal` is true
+// A hand-written twin of dealSchema (deal-schema.ts), and of documentSchema for orders and quotes,
+// for the common case: `isAcceptedDeal` is true
 // only for a raw deal that dealSchema accepts, and then the raw value itself can be mapped, since
 // zod's output would hold the very same values minus the unknown keys. It exists for speed: zod
 // spends ~10 µs per deal on issue bookkeeping, closures, a regex and a Date per date-time and a
@@ -19,6 +20,7 @@ import {
   MIN_PLAUSIBLE_YEAR,
 } from "./deal-bounds.ts";
 import { hasNoLoneSurrogate, hasNoNul, type ParsedDeal } from "./deal-schema.ts";
+import type { ParsedDocument } from "./document-schema.ts";
 import { ISO_DATE_TIME_WITH_OFFSET } from "./iso-date.ts";
 
 /** Any NUL or surrogate: only then are the exact (slower) text rules worth running. */
@@ -39,6 +41,20 @@ export function isAcceptedDeal(value: unknown): value is ParsedDeal {
     (value["FinishDate"] === null || isDateTime(value["FinishDate"])) &&
     isDateTime(value["LastUpdateDate"]) &&
     (value["Contact"] === null || isContact(value["Contact"])) &&
+    (products === undefined || areLines(products));
+}
+
+/** The same, for an order or quote and documentSchema (document-schema.ts). */
+export function isAcceptedDocument(value: unknown): value is ParsedDocument {
+  if (!isObject(value)) return false;
+  const lastReview = value["LastReview"];
+  const products = value["Products"];
+  return isId(value["Id"]) &&
+    (value["DealId"] === null || isId(value["DealId"])) &&
+    isOptionalNullableInt4(value["ReviewNumber"]) &&
+    (lastReview === undefined || lastReview === null || typeof lastReview === "boolean") &&
+    isOptionalNullableInt4(value["ApprovalStatusId"]) &&
+    isDateTime(value["LastUpdateDate"]) &&
     (products === undefined || areLines(products));
 }
 
@@ -87,6 +103,10 @@ function isId(value: unknown): boolean {
 
 function isInt4(value: unknown): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= -MAX_INT4 && value <= MAX_INT4;
+}
+
+function isOptionalNullableInt4(value: unknown): boolean {
+  return value === undefined || value === null || isInt4(value);
 }
 
 function isStatus(value: unknown): boolean {

@@ -204,3 +204,6 @@ export function toDealRow(deal: ParsedDeal, includeProducts: boolean): DealRow {
       : null,
   };
 }
+
+/** The field schemas orders and quotes share with deals (document-schema.ts). */
+export { dateTime as dateTimeSchema, id as idSchema, int4 as int4Schema };

@@ -1,4 +1,5 @@
-// Pure builders of the OData query strings for the Deals endpoint.
+// Pure builders of the OData query strings for the collections the sync pages: Deals, and the
+// Orders or Quotes that may carry the line items (ploomes/documents.ts).
 // Paging is keyset-only (never a growing $skip): a full pass walks `Id`, an incremental pass
 // walks the pair (LastUpdateDate, Id). Date positions are the RAW strings Ploomes returned
 // (up to 7 fractional digits), because re-formatting through Date would drop digits and then
@@ -37,10 +38,22 @@ export type IncrementalPosition =
   | { readonly since: string }
   | { readonly lastUpdateDate: string; readonly lastId: number };
 
+/** An entity set paged by keyset: its path, the fields it selects and its $expand. */
+export interface Collection {
+  readonly path: string;
+  /** Only real property names: an unknown one is a 403. */
+  readonly fields: readonly string[];
+  readonly expand: (includeProducts: boolean) => string;
+  /** What its rows are, for messages: "deals", "orders". */
+  readonly noun: string;
+}
+
 export interface DealsQueryOptions {
   readonly pageSize: number;
   /** False drops `Products` from $expand (the fallback when Ploomes answers 403 to it). */
   readonly includeProducts: boolean;
+  /** The collection to page; Deals when not given. */
+  readonly collection?: Collection;
 }
 
 /**
@@ -52,14 +65,19 @@ export function encodeQueryValue(value: string): string {
   return encodeURIComponent(value).replace(/%(24|2C|3B|3D|3A|2F|40)/gi, (escape) => decodeURIComponent(escape));
 }
 
+/** `$expand` of the line items with their catalog price (deals, orders and quotes alike). */
+export function buildLineItemsExpand(): string {
+  const catalog = `Product($select=${CATALOG_PRODUCT_FIELDS.join(",")})`;
+  return `Products($select=${PRODUCT_LINE_FIELDS.join(",")};$expand=${catalog})`;
+}
+
 /** `$expand` for the contact and (optionally) the line items with their catalog price. */
 export function buildDealsExpand(includeProducts: boolean): string {
   const contact = `Contact($select=${CONTACT_FIELDS.join(",")})`;
-  if (!includeProducts) return contact;
-  const catalog = `Product($select=${CATALOG_PRODUCT_FIELDS.join(",")})`;
-  const products = `Products($select=${PRODUCT_LINE_FIELDS.join(",")};$expand=${catalog})`;
-  return `${contact},${products}`;
+  return includeProducts ? `${contact},${buildLineItemsExpand()}` : contact;
 }
+
+export const DEALS: Collection = { path: DEALS_PATH, fields: DEAL_FIELDS, expand: buildDealsExpand, noun: "deals" };
 
 /** First or next page of a full pass (or of one of its Id ranges): `Id gt lastId and Id le upTo`, ordered by Id. */
 export function buildFullDealsQuery(position: FullPosition, options: DealsQueryOptions, upTo: number | null = null): string {
@@ -70,9 +88,9 @@ export function buildFullDealsQuery(position: FullPosition, options: DealsQueryO
   return buildDealsQuery(bounds.length === 0 ? null : bounds.join(" and "), "Id", options);
 }
 
-/** The highest deal Id (one cheap request: the Id of the last deal by Id), where a full pass's ranges end. */
-export function buildMaxDealIdQuery(): string {
-  return `${DEALS_PATH}?$orderby=${encodeQueryValue("Id desc")}&$top=1&$select=Id`;
+/** The highest Id (one cheap request: the Id of the last row by Id), where a full pass's ranges end. */
+export function buildMaxDealIdQuery(collection: Collection = DEALS): string {
+  return `${collection.path}?$orderby=${encodeQueryValue("Id desc")}&$top=1&$select=Id`;
 }
 
 /**
@@ -94,14 +112,15 @@ function keysetAfter(date: string, id: number): string {
 function buildDealsQuery(filter: string | null, orderBy: string, options: DealsQueryOptions): string {
   const params: [string, string][] = [];
   if (filter !== null) params.push(["$filter", filter]);
+  const collection = options.collection ?? DEALS;
   params.push(
     ["$orderby", orderBy],
     ["$top", String(requirePageSize(options.pageSize))],
-    ["$select", DEAL_FIELDS.join(",")],
-    ["$expand", buildDealsExpand(options.includeProducts)],
+    ["$select", collection.fields.join(",")],
+    ["$expand", collection.expand(options.includeProducts)],
   );
   const query = params.map(([name, value]) => `${name}=${encodeQueryValue(value)}`).join("&");
-  return `${DEALS_PATH}?${query}`;
+  return `${collection.path}?${query}`;
 }
 
 function requireId(id: number, name: string): number {

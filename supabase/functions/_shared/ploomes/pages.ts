@@ -17,8 +17,8 @@
 import type { PageResponse, PloomesClient } from "./client.ts";
 import { isRecord, PloomesInvalidResponseError, PloomesLoopError } from "./errors.ts";
 import { compareDateTimes, isPloomesDateTime } from "./iso-date.ts";
-import { buildFullDealsQuery, buildIncrementalDealsQuery } from "./odata.ts";
-import type { DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
+import { buildFullDealsQuery, buildIncrementalDealsQuery, DEALS } from "./odata.ts";
+import type { Collection, DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
 import { HTTP_OK } from "./response.ts";
 import { abortReason } from "./timing.ts";
 
@@ -31,6 +31,8 @@ interface CommonOptions {
   readonly client: Pick<PloomesClient, "getPage" | "getAbsolute" | "origin">;
   readonly pageSize: number;
   readonly includeProducts: boolean;
+  /** The collection to page (Deals when not given; Orders or Quotes for line items). */
+  readonly collection?: Collection;
   readonly signal?: AbortSignal;
   /** Epoch ms, or a function read before each request (the budget may move it); waits never run past it. */
   readonly deadlineMs: number | (() => number);
@@ -131,9 +133,10 @@ async function* walk<P>(
   start: P,
   options: CommonOptions,
 ): AsyncGenerator<DealPage<P>, void, undefined> {
-  const { client, pageSize, includeProducts, signal } = options;
+  const { client, pageSize, includeProducts, signal, collection } = options;
+  const noun = (collection ?? DEALS).noun;
   const deadline = options.deadlineMs;
-  const queryOptions: DealsQueryOptions = { pageSize, includeProducts };
+  const queryOptions: DealsQueryOptions = { pageSize, includeProducts, collection };
   const keysetRequest = (after: P): NextRequest => ({ path: keyset.query(after, queryOptions) });
   const followedLinks = new Set<string>();
   let position = start;
@@ -163,7 +166,7 @@ async function* walk<P>(
     const warnings: string[] = [];
     if (emptyAnswers > 0) {
       warnings.push(
-        `Ploomes answered an empty page after ${keyset.describe(position)} and then more deals; ` +
+        `Ploomes answered an empty page after ${keyset.describe(position)} and then more ${noun}; ` +
           "the pass went on (an empty page ends a pass only when the next request confirms it)",
       );
     }
@@ -195,7 +198,7 @@ async function* walk<P>(
         throw new PloomesLoopError(
           `rows out of order (${keyset.describe(key)} came after ${
             keyset.describe(before)
-          }); keyset paging would skip deals`,
+          }); keyset paging would skip ${noun}`,
           context,
         );
       }

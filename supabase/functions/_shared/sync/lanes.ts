@@ -53,7 +53,6 @@ export type WalkEnd = { readonly kind: "ended" } | { readonly kind: "limit" } | 
 
 export async function walkLanes(lanes: readonly Lane[], context: WalkContext, hooks: LaneHooks): Promise<WalkEnd> {
   const { budget, now, signal } = context;
-  let inFlight = 0;
   let started = 0;
   let limitReached = false;
   const stops: string[] = [];
@@ -73,13 +72,13 @@ export async function walkLanes(lanes: readonly Lane[], context: WalkContext, ho
         return;
       }
       const startedAt = now();
-      const stop = context.firstPageAllowed === true && started === 0 ? null : stopReason(budget, startedAt, inFlight);
+      const stop = context.firstPageAllowed === true && started === 0 ? null : stopReason(budget, startedAt, budget.pagesInFlight);
       if (stop !== null) {
         stops.push(STOP_REASONS[stop]);
         return;
       }
       started += 1;
-      inFlight += 1;
+      budget.pagesInFlight += 1;
       try {
         const next = await lane.pages.next();
         if (next.done) {
@@ -105,7 +104,7 @@ export async function walkLanes(lanes: readonly Lane[], context: WalkContext, ho
         context.abort(error);
         return;
       } finally {
-        inFlight -= 1;
+        budget.pagesInFlight -= 1;
       }
     }
   };

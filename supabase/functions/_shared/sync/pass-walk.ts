@@ -5,7 +5,7 @@
 // (and, when more than one range pays off, one request for the highest Id) decide them.
 import type { PloomesClient } from "../ploomes/client.ts";
 import { PloomesInvalidResponseError } from "../ploomes/errors.ts";
-import { buildMaxDealIdQuery, type FullPosition, type IncrementalPosition } from "../ploomes/odata.ts";
+import { buildMaxDealIdQuery, type Collection, type FullPosition, type IncrementalPosition } from "../ploomes/odata.ts";
 import { fetchFullPages, fetchIncrementalPages, idOf, type DealPage } from "../ploomes/pages.ts";
 import { HTTP_OK } from "../ploomes/response.ts";
 import type { Lane } from "./lanes.ts";
@@ -16,7 +16,11 @@ export interface PassWalkOptions {
   readonly client: Pick<PloomesClient, "getPage" | "getAbsolute" | "origin">;
   readonly pageSize: number;
   readonly includeProducts: boolean;
+  /** The collection walked: Deals when not given, Orders or Quotes for line items. */
+  readonly collection?: Collection;
   readonly requestsPerMinute: number;
+  /** The collection's highest Id when already known (from the line-item probe): saves a request. */
+  readonly knownMaxId?: number;
   readonly signal: AbortSignal;
   readonly deadlineMs: () => number;
 }
@@ -43,6 +47,7 @@ function common(options: PassWalkOptions) {
     client: options.client,
     pageSize: options.pageSize,
     includeProducts: options.includeProducts,
+    collection: options.collection,
     signal: options.signal,
     deadlineMs: options.deadlineMs,
   };
@@ -72,7 +77,7 @@ function fullPassWalk(startRanges: IdRange[] | null, options: PassWalkOptions): 
       const lastId = lastIdOf(page);
       if (ranges === null) {
         const count = rangesForLatency(fetchMs, options.requestsPerMinute);
-        const maxId = count > 1 ? await fetchMaxDealId(options) : null;
+        const maxId = count > 1 ? (options.knownMaxId ?? await fetchMaxDealId(options)) : null;
         return { ranges: cutRanges(lastId, maxId, count, options.pageSize) };
       }
       const range = ranges[index];
@@ -111,14 +116,14 @@ function incrementalPassWalk(startPosition: IncrementalPosition, options: PassWa
   };
 }
 
-/** The highest deal Id, or null when Ploomes has no deals. */
+/** The highest Id of the collection, or null when it is empty. */
 async function fetchMaxDealId(options: PassWalkOptions): Promise<number | null> {
-  const page = await options.client.getPage(buildMaxDealIdQuery(), { signal: options.signal, deadlineMs: options.deadlineMs() });
+  const page = await options.client.getPage(buildMaxDealIdQuery(options.collection), { signal: options.signal, deadlineMs: options.deadlineMs() });
   const first = page.value[0];
   if (first === undefined) return null;
   const id = idOf(first);
   if (id === null) {
-    throw new PloomesInvalidResponseError(HTTP_OK, "the highest deal Id is not a safe integer", "", false, { method: "GET", url: page.url });
+    throw new PloomesInvalidResponseError(HTTP_OK, `the highest Id of ${options.collection?.noun ?? "deals"} is not a safe integer`, "", false, { method: "GET", url: page.url });
   }
   return id;
 }

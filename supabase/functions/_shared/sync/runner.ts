@@ -16,6 +16,8 @@ import { describeFailure } from "./failure.ts";
 import { finishInSlices } from "./finish.ts";
 import { whileBeating } from "./heartbeat.ts";
 import { type Lane, MAX_PAGES_WITHOUT_CPU_CLOCK, STOP_REASONS, walkLanes, type WalkEnd } from "./lanes.ts";
+import { walkDocuments } from "./document-walk.ts";
+import { planLineItems } from "./line-item-source.ts";
 import { createPassWalk } from "./pass-walk.ts";
 import { passStart, type PassStart } from "./positions.ts";
 import { sourceIdentity } from "./source.ts";
@@ -136,7 +138,7 @@ async function runPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numbe
   try {
     // A pass whose finish has begun only has its finish left.
     if (claim.finishing !== true) {
-      const walked = await whileBeating(heartbeat, () => walkPass(deps, claim, budget, run.signal, leaseSeconds));
+      const walked = await whileBeating(heartbeat, () => walkDealsAndLines(deps, claim, budget, run.signal, leaseSeconds));
       if (walked.kind === "stopped") return await endPartial(walked.reason);
     }
     const summary = await finishInSlices({
@@ -153,14 +155,58 @@ async function runPass(deps: RunnerDeps, claim: GrantedClaim, startedAtMs: numbe
 }
 
 /**
+ * Decides (once per pass) where line items come from, then walks the deals and — when line items
+ * come from orders or quotes — those at the same time: each walk has its own lanes and position,
+ * the token bucket gates both, and the first error stops both. A resumed walk that had ended ends
+ * again at once (a full pass's ranges are all done) or after its confirming requests (incremental).
+ */
+async function walkDealsAndLines(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, runSignal: AbortSignal, leaseSeconds: number): Promise<WalkEnd> {
+  const { config, db, ploomes, log } = deps;
+  const probe = { client: ploomes, signal: runSignal, deadlineMs: () => pageDeadline(budget, deps.now()) };
+  const lines = await planLineItems(db, claim.runId, { configured: config.ploomes.lineItemsSource, mode: claim.mode }, probe);
+  if (lines.decidedNow) log({ event: "line-items", runId: claim.runId, source: lines.source, reason: lines.reason });
+
+  const together = linkSignals([runSignal]);
+  let firstError: { error: unknown } | null = null;
+  const stopOthers = (error: unknown): never => {
+    firstError ??= { error };
+    together.controller.abort(error);
+    throw error;
+  };
+  // (Deals are walked with Products only when they are the source, so a 403 from this walk's
+  // fallback never meets one from an orders or quotes walk.)
+  const walks = [walkPass(deps, claim, budget, together.signal, leaseSeconds, lines.source === "deals").catch(stopOthers)];
+  if (!claim.dryRun && (lines.source === "orders" || lines.source === "quotes")) {
+    const walkDeps = { db, ploomes, now: deps.now, log, cpuUsedMs: () => deps.worker.cpuUsedMs(), stats: () => dbStats(ploomes) };
+    walks.push(walkDocuments(walkDeps, {
+      runId: claim.runId, kind: lines.source, mode: claim.mode, position: lines.linesPosition, since: claim.since,
+      pageSize: config.ploomes.pageSize, requestsPerMinute: config.ploomes.requestsPerMinute, leaseSeconds,
+      ...(lines.maxId === undefined ? {} : { knownMaxId: lines.maxId }),
+    }, budget, together.signal).catch(stopOthers));
+  }
+  try {
+    // Every walk settles (an aborted one after its page in hand is dealt with) before the run goes on.
+    const settled = await Promise.allSettled(walks);
+    if (firstError !== null) throw (firstError as { error: unknown }).error;
+    const ends = settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    return ends.find((end) => end.kind === "stopped") ?? { kind: "ended" };
+  } finally {
+    together.dispose();
+  }
+}
+
+/**
  * Walks the pass's lanes — every open one at once, after a first page alone when a new full pass
  * must cut its ranges or a Products fallback must be confirmed — and retries without the
  * Products expansion when Ploomes refuses it.
  */
-async function walkPass(deps: RunnerDeps, claim: GrantedClaim, budget: Budget, runSignal: AbortSignal, leaseSeconds: number): Promise<WalkEnd> {
+async function walkPass(
+  deps: RunnerDeps, claim: GrantedClaim, budget: Budget, runSignal: AbortSignal, leaseSeconds: number, wantsProducts: boolean,
+): Promise<WalkEnd> {
   const { config, db, ploomes, log } = deps;
   let start: PassStart = passStart(claim);
-  let includeProducts = claim.productsAvailable;
+  // Deals carry line items only when they are the pass's source (and Ploomes has not refused them).
+  let includeProducts = wantsProducts && claim.productsAvailable;
   let productsFallbackTried = !includeProducts;
   let productsWarning: string | null = null;
   // The fallback is confirmed by the first answer without the expansion: a stored page, or the end.
