@@ -75,6 +75,9 @@ async function main(): Promise<void> {
     .filter((d) => d.isDirectory() && !d.name.startsWith("_") && existsSync(join(FUNCTIONS_DIR, d.name, "index.ts")))
     .map((d) => join(FUNCTIONS_DIR, d.name, "index.ts"));
   await step("typecheck (tsc --noEmit)", binPath("tsc"), ["--noEmit"]);
+  // One formatter and one linter for the whole TypeScript tree (settings: deno.json at the root).
+  await step("format (deno fmt --check)", binPath("deno"), ["fmt", "--check"]);
+  await step("lint (deno lint)", binPath("deno"), ["lint"]);
   for (const entry of functionEntries) {
     const config = join(entry, "..", "deno.json");
     await step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);

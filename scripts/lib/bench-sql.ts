@@ -41,9 +41,9 @@ export interface FinishFigures {
 async function writeMirror(db: pg.Client, deals: number, customers: number): Promise<void> {
   await resetSyncState(db);
   await db.query(`
-    insert into ploomes_sync.deals (deal_id, contact_id, contact_name, contact_display_name, contact_type_id, contact_cnpj, contact_cpf,
+    insert into ploomes_sync.deals (deal_id, contact_id, contact_name, contact_type_id, contact_cnpj, contact_cpf,
                                     status_id, amount, create_date, finish_date, last_update_date, last_update_raw, line_items, seen_pass_id)
-    select i, 1 + (i % $2), 'Cliente ' || (1 + (i % $2)), null, 1, null, null, 1 + (i % 3), (i % 1000) + 0.5,
+    select i, 1 + (i % $2), 'Cliente ' || (1 + (i % $2)), 1, null, null, 1 + (i % 3), (i % 1000) + 0.5,
            '${LAST_UPDATE}', '${LAST_UPDATE}', '${LAST_UPDATE}', '${LAST_UPDATE}',
            jsonb_build_array(jsonb_build_object('product_id', i % 50, 'quantity', 2, 'unit_price', 10, 'discount', 0, 'total', 20, 'catalog_unit_price', 10)),
            0
@@ -58,7 +58,7 @@ function pageRows(firstId: number, customers: number): Record<string, unknown>[]
     const id = firstId + k;
     const changed = id % CHANGED_EVERY === 0;
     return {
-      id, contact_id: 1 + (id % customers), contact_name: `Cliente ${1 + (id % customers)}`, contact_display_name: null,
+      id, contact_id: 1 + (id % customers), contact_name: `Cliente ${1 + (id % customers)}`,
       contact_type_id: 1, contact_cnpj: null, contact_cpf: null, status_id: 1 + (id % 3),
       amount: changed ? (id % 1000) + 7.25 : (id % 1000) + 0.5,
       create_date: LAST_UPDATE, finish_date: LAST_UPDATE, last_update_date: LAST_UPDATE, last_update_raw: LAST_UPDATE,

@@ -21,7 +21,7 @@ create function pg_temp.run_id(p_k text) returns bigint language sql stable
 create function pg_temp.deal(p_id bigint, p_contact bigint, p_amount numeric, p_items jsonb default '[]'::jsonb,
   p_type integer default 1, p_cnpj text default null, p_cpf text default null) returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 'contact_display_name', null,
+    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 
     'contact_type_id', p_type, 'contact_cnpj', p_cnpj, 'contact_cpf', p_cpf, 'status_id', 2, 'amount', p_amount,
     'create_date', '2024-01-01T10:00:00-03:00', 'finish_date', '2024-01-01T10:00:00-03:00',
     'last_update_date', '2024-01-01T10:00:00-03:00', 'last_update_raw', '2024-01-01T10:00:00-03:00', 'line_items', p_items)

@@ -40,7 +40,7 @@ create function pg_temp.state() returns text language sql stable
 -- Deals p_from..p_to, each won for 10 by customer deal_id - 7600 (8001 -> 401).
 create function pg_temp.deals(p_from bigint, p_to bigint) returns jsonb language sql immutable as $$
   select jsonb_agg(jsonb_build_object(
-    'id', i, 'contact_id', i - 7600, 'contact_name', 'Cliente ' || (i - 7600), 'contact_display_name', null,
+    'id', i, 'contact_id', i - 7600, 'contact_name', 'Cliente ' || (i - 7600), 
     'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null, 'status_id', 2, 'amount', 10,
     'create_date', '2024-01-01T10:00:00-03:00', 'finish_date', '2024-01-01T10:00:00-03:00',
     'last_update_date', '2024-01-01T10:00:00-03:00', 'last_update_raw', '2024-01-01T10:00:00-03:00',

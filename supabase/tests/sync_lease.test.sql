@@ -19,7 +19,7 @@ create function pg_temp.run_id(p_k text) returns bigint language sql stable
 -- One hand-made deal, as the Edge Function sends it.
 create function pg_temp.one_deal(p_id bigint, p_contact bigint) returns jsonb language sql immutable as $$
   select jsonb_build_array(jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Lease Test ' || p_contact, 'contact_display_name', null,
+    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Lease Test ' || p_contact, 
     'contact_type_id', 1, 'contact_cnpj', '11.222.333/0001-81', 'contact_cpf', null, 'status_id', 1, 'amount', 10,
     'create_date', '2024-03-07T12:39:44.957-03:00', 'finish_date', null,
     'last_update_date', '2024-03-07T12:39:44.957-03:00', 'last_update_raw', '2024-03-07T12:39:44.957-03:00',

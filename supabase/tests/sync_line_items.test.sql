@@ -76,7 +76,7 @@ $$;
 create function pg_temp.deal(p_id bigint, p_contact bigint, p_status integer, p_amount numeric, p_updated text, p_items jsonb)
 returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 'contact_display_name', null,
+    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 
     'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null, 'status_id', p_status, 'amount', p_amount,
     'create_date', p_updated, 'finish_date', case when p_status = 2 then p_updated end,
     'last_update_date', p_updated, 'last_update_raw', p_updated, 'line_items', p_items)

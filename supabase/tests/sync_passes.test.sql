@@ -11,7 +11,7 @@
 --   H  when auto means full (R14..R16)
 begin;
 set local search_path = extensions, public;
-select plan(129);
+select plan(130);
 
 -- Clean the state this file relies on (all rolled back at the end).
 \i supabase/tests/support/reset_sync_state.sql
@@ -44,8 +44,8 @@ create function pg_temp.deal(
   p_finished text default null, p_items jsonb default '[]'::jsonb, p_name text default null, p_display text default null
 ) returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', coalesce(p_name, 'Cliente ' || p_contact),
-    'contact_display_name', p_display, 'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null,
+    'id', p_id, 'contact_id', p_contact, 'contact_name', coalesce(p_display, p_name, 'Cliente ' || p_contact),
+    'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null,
     'status_id', p_status, 'amount', p_amount, 'create_date', p_updated, 'finish_date', p_finished,
     'last_update_date', p_updated, 'last_update_raw', p_updated, 'line_items', p_items)
 $$;
@@ -456,6 +456,19 @@ select is(pg_temp.res('R16') ->> 'mode', 'full', 'H: incremental without a curso
 select is((select r.warnings from ploomes_sync.runs r where r.id = pg_temp.run_id('R16')),
   '["incremental was requested but there is no cursor yet: the first pass is a full pass"]'::jsonb,
   'H: ... and says so on the run');
+
+-- store_deals inserts a page's deal_row positionally: the mirror must begin with its attributes,
+-- same names (id is deal_id) and types, same order — or two text columns could swap silently.
+select is(
+  (select array_agg(replace(a.attname::text, 'deal_id', 'id') || ' ' || format_type(a.atttypid, a.atttypmod) order by a.attnum)
+     from pg_attribute a
+    where a.attrelid = 'ploomes_sync.deals'::regclass and a.attnum > 0 and not a.attisdropped
+      and a.attname not in ('seen_pass_id', 'synced_at')),
+  array['id bigint', 'contact_id bigint', 'contact_name text', 'contact_type_id integer', 'contact_cnpj text',
+        'contact_cpf text', 'status_id integer', 'amount numeric', 'create_date timestamp with time zone',
+        'finish_date timestamp with time zone', 'last_update_date timestamp with time zone', 'last_update_raw text',
+        'line_items jsonb'],
+  'the mirror''s deal columns are ploomes_sync.deal_row''s attributes, in order');
 
 select * from finish();
 rollback;

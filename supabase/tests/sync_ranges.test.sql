@@ -23,7 +23,7 @@ create function pg_temp.pass_id(p_k text) returns bigint language sql stable
   as $$ select (c.res ->> 'passId')::bigint from pg_temp.t_call c where c.k = p_k $$;
 create function pg_temp.deal(p_id bigint, p_amount numeric default 10) returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_id - 8600, 'contact_name', 'Cliente ' || (p_id - 8600), 'contact_display_name', null,
+    'id', p_id, 'contact_id', p_id - 8600, 'contact_name', 'Cliente ' || (p_id - 8600), 
     'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null, 'status_id', 2, 'amount', p_amount,
     'create_date', '2024-01-01T10:00:00-03:00', 'finish_date', '2024-01-01T10:00:00-03:00',
     'last_update_date', '2024-01-01T10:00:00-03:00', 'last_update_raw', '2024-01-01T10:00:00-03:00',

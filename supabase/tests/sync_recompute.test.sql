@@ -21,7 +21,8 @@ create function pg_temp.deal(
   p_cnpj text default null, p_cpf text default null
 ) returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', p_name, 'contact_display_name', p_display,
+    -- contact_name as the Edge Function sends it: the contact's Name (p_display) when known, else the deal's ContactName.
+    'id', p_id, 'contact_id', p_contact, 'contact_name', coalesce(p_display, p_name),
     'contact_type_id', p_type, 'contact_cnpj', p_cnpj, 'contact_cpf', p_cpf, 'status_id', p_status,
     'amount', p_amount, 'create_date', p_updated, 'finish_date', p_finished,
     'last_update_date', p_updated, 'last_update_raw', p_updated, 'line_items', p_items)

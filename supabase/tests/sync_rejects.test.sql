@@ -36,7 +36,7 @@ create function pg_temp.rejected_ids() returns bigint[] language sql stable
 create function pg_temp.deal(p_id bigint, p_contact bigint, p_status integer default 2, p_amount numeric default 10,
   p_updated text default '2024-01-01T10:00:00-03:00') returns jsonb language sql immutable as $$
   select jsonb_build_object(
-    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 'contact_display_name', null,
+    'id', p_id, 'contact_id', p_contact, 'contact_name', 'Cliente ' || p_contact, 
     'contact_type_id', 1, 'contact_cnpj', null, 'contact_cpf', null, 'status_id', p_status, 'amount', p_amount,
     'create_date', p_updated, 'finish_date', p_updated, 'last_update_date', p_updated, 'last_update_raw', p_updated,
     'line_items', '[]'::jsonb)

@@ -7,7 +7,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { PROJECT_ROOT } from "../../local/stack/paths.ts";
-import { connectDb, stackKeys, waitFor } from "../support/stack.ts";
+import { connectDb, waitFor } from "../support/stack.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
 import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
 
 /** A per-minute job fires within a minute; the run itself takes a few seconds. */
@@ -60,12 +61,12 @@ beforeEach(async () => {
   await resetSyncState(db);
   sim.reset();
   configureFunction(sim);
-  await setCronSecret(stackKeys().CRON_SECRET);
+  await setCronSecret(requireStackKeys().CRON_SECRET);
 });
 
 afterAll(async () => {
   await setSchedule(SYNC_JOB, PRODUCTION_SCHEDULE);
-  await setCronSecret(stackKeys().CRON_SECRET);
+  await setCronSecret(requireStackKeys().CRON_SECRET);
   restoreFunctionEnv();
   await sim.stop();
   await db.end();

@@ -14,7 +14,8 @@ import {
   changedIds, compareWithSource, contactsOf, readStoredState, startForeignHost, type ForeignHost,
 } from "../support/bad-input-harness.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 /** Small pages over a small dataset: every case pages several times, and quickly. */
 const MATRIX_ENV = { PLOOMES_PAGE_SIZE: "100", PLOOMES_REQUEST_TIMEOUT_MS: String(MATRIX_REQUEST_TIMEOUT_MS) };
@@ -34,9 +35,9 @@ beforeAll(async () => {
   sim.updateSettings({ rateLimitPerMinute: GENEROUS_RATE_LIMIT });
   foreign = await startForeignHost();
   const configure = (overrides: Record<string, string | null>) => configureFunction(sim, { ...MATRIX_ENV, ...overrides });
-  ctx = { sim, db, foreign, invoke: (body) => invokeSync(body), configure };
+  ctx = { sim, db, foreign, invoke: (body) => callFunction(body), configure };
   configure({});
-  const first = await invokeSync({ mode: "full", trigger: "manual" });
+  const first = await callFunction({ mode: "full", trigger: "manual" });
   expect(first.body, JSON.stringify(first.body)).toMatchObject({ status: "succeeded", mode: "full" });
 });
 

@@ -4,10 +4,10 @@
 import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
-import { connectDb, stackKeys } from "../support/stack.ts";
-import {
-  FUNCTION_URL, configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator,
-} from "../support/sync-harness.ts";
+import { connectDb } from "../support/stack.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
+import { FUNCTION_URL, configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 let db: pg.Client;
 let sim: Simulator;
@@ -34,10 +34,10 @@ afterAll(async () => {
 describe("authentication", () => {
   it("401 without a secret, with a wrong one, or with one differing only in its last character; no run row", async () => {
     const before = await runCount();
-    const secret = stackKeys().CRON_SECRET;
+    const secret = requireStackKeys().CRON_SECRET;
     const almost = `${secret.slice(0, -1)}${secret.endsWith("x") ? "y" : "x"}`;
     for (const presented of [null, "wrong", almost, `${secret}x`]) {
-      const response = await invokeSync({}, { secret: presented });
+      const response = await callFunction({}, { secret: presented });
       expect(response).toEqual({ status: 401, body: { error: "unauthorized" } });
     }
     expect(await runCount()).toBe(before);
@@ -45,7 +45,7 @@ describe("authentication", () => {
 
   it("accepts Authorization: Bearer <CRON_SECRET> and GET with query options", async () => {
     const response = await fetch(`${FUNCTION_URL}?mode=full&trigger=manual`, {
-      headers: { authorization: `Bearer ${stackKeys().CRON_SECRET}` },
+      headers: { authorization: `Bearer ${requireStackKeys().CRON_SECRET}` },
     });
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: "succeeded", mode: "full" });
@@ -53,11 +53,11 @@ describe("authentication", () => {
 
   it("fails closed with 500 naming CRON_SECRET when it is unset or short", async () => {
     configureFunction(sim, { CRON_SECRET: null });
-    const unset = await invokeSync({}, { secret: "anything" });
+    const unset = await callFunction({}, { secret: "anything" });
     expect(unset.status).toBe(500);
     expect(String(unset.body.error)).toContain("CRON_SECRET");
     configureFunction(sim, { CRON_SECRET: "short-secret" });
-    const short = await invokeSync({}, { secret: "short-secret" });
+    const short = await callFunction({}, { secret: "short-secret" });
     expect(short.status).toBe(500);
     expect(String(short.body.error)).toMatch(/CRON_SECRET must be at least 32 characters \(it has 12\)/);
     expect(JSON.stringify(short.body)).not.toContain("short-secret");
@@ -67,26 +67,26 @@ describe("authentication", () => {
 describe("request body", () => {
   it("400 listing every problem for unknown keys and wrong types; no run row", async () => {
     const before = await runCount();
-    const response = await invokeSync({ mode: "weekly", dryRun: "yes", extra: 1 });
+    const response = await callFunction({ mode: "weekly", dryRun: "yes", extra: 1 });
     expect(response.status).toBe(400);
     const problems = (response.body.problems as string[]).join("\n");
     expect(problems).toContain("mode");
     expect(problems).toContain("dryRun");
     expect(problems).toContain("extra");
-    expect((await invokeSync("{not json")).status).toBe(400);
-    expect((await invokeSync("[1]")).status).toBe(400);
+    expect((await callFunction("{not json")).status).toBe(400);
+    expect((await callFunction("[1]")).status).toBe(400);
     expect(await runCount()).toBe(before);
   });
 
   it("413 over 16 KiB; no run row", async () => {
     const before = await runCount();
-    const response = await invokeSync(JSON.stringify({ mode: "auto", pad: "x".repeat(17 * 1024) }));
+    const response = await callFunction(JSON.stringify({ mode: "auto", pad: "x".repeat(17 * 1024) }));
     expect(response.status).toBe(413);
     expect(await runCount()).toBe(before);
   });
 
   it("405 for other methods", async () => {
-    const response = await fetch(FUNCTION_URL, { method: "PUT", headers: { "x-cron-secret": stackKeys().CRON_SECRET } });
+    const response = await fetch(FUNCTION_URL, { method: "PUT", headers: { "x-cron-secret": requireStackKeys().CRON_SECRET } });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, POST");
   });
@@ -95,7 +95,7 @@ describe("request body", () => {
 describe("configuration errors", () => {
   it("PLOOME_API_KEY instead of PLOOMES_API_KEY → 500 naming both, recorded as a failed run", async () => {
     configureFunction(sim, { PLOOMES_API_KEY: null, PLOOME_API_KEY: sim.apiKey });
-    const response = await invokeSync({ trigger: "manual" });
+    const response = await callFunction({ trigger: "manual" });
     expect(response.status).toBe(500);
     const error = String(response.body.error);
     expect(error).toContain("PLOOMES_API_KEY");
@@ -112,7 +112,7 @@ describe("configuration errors", () => {
 
   it("lists every problem at once", async () => {
     configureFunction(sim, { PLOOMES_API_KEY: null, PLOOMES_REQUESTS_PER_MINUTE: "lots", SYNC_TIME_BUDGET_MS: "999999" });
-    const response = await invokeSync({ trigger: "manual" });
+    const response = await callFunction({ trigger: "manual" });
     expect(response.status).toBe(500);
     const variables = (response.body.problems as { variable: string }[]).map((p) => p.variable).sort();
     expect(variables).toEqual(["PLOOMES_API_KEY", "PLOOMES_REQUESTS_PER_MINUTE", "SYNC_TIME_BUDGET_MS"]);

@@ -3,9 +3,10 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signJwt } from "../../local/stack/keys.ts";
-import { GATEWAY_URL, connectDb, stackKeys } from "../support/stack.ts";
+import { GATEWAY_URL, connectDb } from "../support/stack.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
 
-const keys = stackKeys();
+const keys = requireStackKeys();
 let db: pg.Client;
 
 async function rpc(fn: string, args: unknown, apikey: string | null, bearer?: string) {

@@ -5,9 +5,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { connectDb } from "../support/stack.ts";
-import {
-  configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator, type Invocation,
-} from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator, type Invocation } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 /** Slow pages and a short budget: a pass of 4 pages cannot fit into one invocation. */
 const LATENCY_MS = 400;
@@ -66,7 +65,7 @@ describe("time budget and continuation", () => {
       if (i >= MAX_INVOCATIONS) throw new Error(`not finished after ${MAX_INVOCATIONS} invocations`);
       const stored = await storedRanges();
       sim.clearRequests();
-      const run = await invokeSync({ trigger: i === 0 ? "manual" : "continue" });
+      const run = await callFunction({ trigger: i === 0 ? "manual" : "continue" });
       expect(run.status, JSON.stringify(run.body)).toBe(200);
       const first = decodeURIComponent(sim.requests().find((r) => r.url.startsWith("/Deals"))?.url ?? "");
       // Each invocation starts where the stored position says: the first open range, right
@@ -99,7 +98,7 @@ describe("time budget and continuation", () => {
     await resetSyncState(db);
     sim.updateSettings({ latencyMs: 0 });
     configureFunction(sim);
-    const single = await invokeSync({ trigger: "manual" });
+    const single = await callFunction({ trigger: "manual" });
     expect(single.body).toMatchObject({ status: "succeeded", resumed: false });
     expect(await table()).toEqual(resumedTable);
   });

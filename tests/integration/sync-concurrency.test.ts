@@ -4,7 +4,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 /** Slow pages keep the first run busy for seconds, far longer than the second call takes to arrive. */
 const LATENCY_MS = 500;
@@ -30,9 +31,9 @@ afterAll(async () => {
 
 describe("lease", () => {
   it("two concurrent invocations: one runs, the other gets 409 and a skipped run row", async () => {
-    await invokeSync({ trigger: "manual", dryRun: true }); // boots the function before the race
+    await callFunction({ trigger: "manual", dryRun: true }); // boots the function before the race
     sim.updateSettings({ latencyMs: LATENCY_MS });
-    const [a, b] = await Promise.all([invokeSync({ trigger: "manual" }), invokeSync({ trigger: "cron" })]);
+    const [a, b] = await Promise.all([callFunction({ trigger: "manual" }), callFunction({ trigger: "cron" })]);
     const byStatus = [a, b].sort((x, y) => x.status - y.status);
     expect(byStatus.map((r) => r.status)).toEqual([200, 409]);
     const [winner, loser] = byStatus;
@@ -46,10 +47,10 @@ describe("lease", () => {
     // A holder that claimed and then went silent (e.g. killed at the wall clock).
     const { rows: claimed } = await db.query<{ claim: { runId: number } }>("select public.sync_claim('manual') as claim");
     const silentRun = claimed[0]?.claim.runId;
-    expect((await invokeSync({ trigger: "manual" })).status).toBe(409);
+    expect((await callFunction({ trigger: "manual" })).status).toBe(409);
 
     await db.query("update ploomes_sync.state set lease_expires_at = now() - interval '1 second'");
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     // It resumes the silent holder's pass rather than starting over.
     expect(run.body).toMatchObject({ status: "succeeded", resumed: true });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 type Raw = Record<string, unknown>;
 let db: pg.Client;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   await resetSyncState(db);
   sim = await startTestSimulator({ seed: 11, contacts: 120, products: 30, deals: 900 });
   configureFunction(sim);
-  expect((await invokeSync({ trigger: "manual" })).body).toMatchObject({ status: "succeeded", mode: "full" });
+  expect((await callFunction({ trigger: "manual" })).body).toMatchObject({ status: "succeeded", mode: "full" });
 });
 
 afterAll(async () => {
@@ -56,7 +57,7 @@ describe("deletes", () => {
     // Page 2 fails for good: an HTML 403, and again without the Products expansion (so it is
     // not the expansion being refused). The pass stops after one stored page.
     sim.addFault({ kind: "html403", count: 2, match: { contains: "Id gt" } });
-    const failed = await invokeSync({ mode: "full", trigger: "manual" });
+    const failed = await callFunction({ mode: "full", trigger: "manual" });
     expect(failed.status).toBe(502);
     expect(failed.body).toMatchObject({ status: "failed", ploomesStatus: 403, pages: 1 });
     expect(await count("select count(*) from ploomes_sync.deals")).toBe(mirrorBefore);
@@ -64,7 +65,7 @@ describe("deletes", () => {
   });
 
   it("the resumed full pass completes, sweeps the deleted deals and recomputes their customers", async () => {
-    const run = await invokeSync({ mode: "full", trigger: "manual" });
+    const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "full", resumed: true, dealsDeleted: goneCustomer.dealIds.length + 1 });
     expect(await count("select count(*) from ploomes_sync.deals where deal_id = any($1::bigint[])", [[...goneCustomer.dealIds, removedDeal]])).toBe(0);

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FaultSpec, Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 let db: pg.Client;
 let sim: Simulator;
@@ -54,7 +55,7 @@ describe("transient failures are retried", () => {
   ];
   it.each(transient)("%s", async (_name, fault) => {
     sim.addFault({ ...fault, match: { contains: "Id gt" } });
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "full", dealsFetched: 700 });
     // Deno's HTTP stack itself retries a request whose reused keep-alive connection was reset,
@@ -68,7 +69,7 @@ describe("transient failures are retried", () => {
   it("honours Retry-After (the retried request waits at least that long)", async () => {
     sim.addFault({ kind: "retryAfter429", count: 1, retryAfterSeconds: 2, match: { contains: "Id gt" } });
     const started = Date.now();
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.body).toMatchObject({ status: "succeeded" });
     // The log is in completion order and may still receive a slow answer from the previous test
     // (its latency fault outlives the client's timeout): keep this run's requests, by arrival.
@@ -85,12 +86,12 @@ describe("transient failures are retried", () => {
 
 describe("permanent failures", () => {
   it("a 403 (not caused by the Products expansion) fails the run with a hint; cursor and table unchanged", async () => {
-    expect((await invokeSync({ trigger: "manual" })).body.status).toBe("succeeded");
+    expect((await callFunction({ trigger: "manual" })).body.status).toBe("succeeded");
     const tableBefore = await salesSummary();
     const cursorBefore = await cursor();
     sim.update("deals", (sim.snapshot().deals[0] as { Id: number }).Id, { Amount: 1.23 });
     sim.addFault({ kind: "html403", count: 2 });
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status).toBe(502);
     expect(run.body).toMatchObject({ status: "failed", ploomesStatus: 403 });
     expect(String(run.body.hint)).toMatch(/403.*both/i);
@@ -104,7 +105,7 @@ describe("permanent failures", () => {
 
   it("a rejected User-Key (401) fails the run naming PLOOMES_API_KEY; nothing changes", async () => {
     configureFunction(sim, { PLOOMES_API_KEY: "ABCDEF0123456789", PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status).toBe(502);
     expect(run.body).toMatchObject({ status: "failed", ploomesStatus: 401 });
     expect(String(run.body.hint)).toContain("PLOOMES_API_KEY");
@@ -115,7 +116,7 @@ describe("permanent failures", () => {
 
   it("a 403 only for the Products expansion degrades to a warning; the run succeeds", async () => {
     sim.addFault({ kind: "html403", count: 1, match: { contains: "Products(" } });
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     expect(run.body.status).toBe("succeeded");
     expect(String((run.body.warnings as string[])[0])).toContain("Products expansion");

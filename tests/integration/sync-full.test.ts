@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 const DAY_MS = 86_400_000;
 let db: pg.Client;
@@ -54,7 +55,7 @@ afterAll(async () => {
 
 describe("full pass", () => {
   it("fills customer_sales with exactly the expected metrics for every customer", async () => {
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "full", dealsRejected: 0 });
     const snapshot = sim.snapshot();
@@ -124,7 +125,7 @@ describe("full pass", () => {
     // which follows it) may move.
     const metrics = (rows: SalesRow[]) => rows.map(({ last_sync_at: _at, days_since_last_purchase: _days, ...rest }) => rest);
     const before = await salesRows();
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", customersChanged: 0, customersInserted: 0, customersUpdated: 0 });
     const after = await salesRows();

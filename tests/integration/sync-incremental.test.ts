@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 let db: pg.Client;
 let sim: Simulator;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await resetSyncState(db);
   sim = await startTestSimulator();
   configureFunction(sim);
-  const first = await invokeSync({ trigger: "manual" });
+  const first = await callFunction({ trigger: "manual" });
   expect(first.body).toMatchObject({ status: "succeeded", mode: "full" });
 });
 
@@ -71,7 +72,7 @@ describe("incremental pass", () => {
     const affected = new Set([open, amountDeal, itemsDeal, mover, target].map((d) => d.ContactId as number));
 
     sim.clearRequests();
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
     expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", dealsRejected: 0 });
     // 5 changed deals fit in one page; being shorter than $top, one empty answer after it
@@ -99,7 +100,7 @@ describe("incremental pass", () => {
 
   it("a run with nothing new changes zero rows", async () => {
     const before = await rowsById();
-    const run = await invokeSync({ trigger: "manual" });
+    const run = await callFunction({ trigger: "manual" });
     expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", customersChanged: 0 });
     expect(await rowsById()).toEqual(before); // updated_at included: no row was rewritten
   });

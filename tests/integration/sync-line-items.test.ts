@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, type Invocation, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, type Invocation, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 type Source = "deals" | "orders" | "quotes" | "none";
 /** A pass of the test dataset needs two or three invocations at most; more means it is stuck. */
@@ -29,9 +30,9 @@ interface ProductRow {
 
 /** Invokes until the pass is no longer partial; returns the last answer. */
 async function syncToEnd(mode: "full" | "auto" | "incremental"): Promise<Invocation> {
-  let call = await invokeSync({ trigger: "manual", mode });
+  let call = await callFunction({ trigger: "manual", mode });
   for (let i = 1; i < MAX_INVOCATIONS && call.status === 200 && call.body["status"] === "partial"; i += 1) {
-    call = await invokeSync({ trigger: "continue", mode: "auto" });
+    call = await callFunction({ trigger: "continue", mode: "auto" });
   }
   expect(call.status, JSON.stringify(call.body)).toBe(200);
   expect(call.body["status"], JSON.stringify(call.body)).toBe("succeeded");

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { compareWithSource, readStoredState } from "../support/bad-input-harness.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 type Raw = Record<string, unknown>;
 let db: pg.Client;
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 describe("mass-delete guard", () => {
   it("the first full pass ever is exempt (an empty mirror has nothing to protect)", async () => {
-    const first = await invokeSync({ mode: "full", trigger: "manual" });
+    const first = await callFunction({ mode: "full", trigger: "manual" });
     expect(first.body).toMatchObject({ status: "succeeded", mode: "full" });
     expect(await mirrorCount()).toBe(400);
   });
@@ -47,7 +48,7 @@ describe("mass-delete guard", () => {
   it("a full pass that would delete 50 % of the mirror stops with a hint; nothing is deleted or published", async () => {
     const removed = deleteHalf();
     const before = await readStoredState(db);
-    const run = await invokeSync({ mode: "full", trigger: "manual" });
+    const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.status).toBe(502);
     expect(run.body).toMatchObject({ status: "failed", dealsDeleted: 0 });
     expect(String(run.body.error)).toContain(`would delete ${removed} of the 400 mirrored deals (50.0%), above SYNC_MAX_DELETE_RATIO = 0.1`);
@@ -60,7 +61,7 @@ describe("mass-delete guard", () => {
   });
 
   it("an automatic run after the stop still refuses (the guard holds until confirmed)", async () => {
-    const run = await invokeSync({ mode: "full", trigger: "cron" });
+    const run = await callFunction({ mode: "full", trigger: "cron" });
     expect(run.body).toMatchObject({ status: "failed" });
     expect(await mirrorCount()).toBe(400);
   });
@@ -68,7 +69,7 @@ describe("mass-delete guard", () => {
   it("the documented confirmation lets one full pass through, and the mirror converges", async () => {
     const allowed = await db.query<{ r: Record<string, unknown> }>("select public.sync_allow_mass_delete() as r");
     expect(allowed.rows[0]?.r).toHaveProperty("allowedAt");
-    const run = await invokeSync({ mode: "full", trigger: "manual" });
+    const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.body).toMatchObject({ status: "succeeded", dealsDeleted: 200 });
     expect(JSON.stringify(run.body.warnings)).toContain("as allowed by sync_allow_mass_delete()");
     expect(await compareWithSource(db, sim)).toEqual({ rowsLost: 0, dealsDiffering: [], customersDiffering: [], rejectedLeft: 0 });
@@ -76,7 +77,7 @@ describe("mass-delete guard", () => {
 
   it("the confirmation is spent: the next mass deletion stops again", async () => {
     const removed = deleteHalf();
-    const run = await invokeSync({ mode: "full", trigger: "manual" });
+    const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.body).toMatchObject({ status: "failed", dealsDeleted: 0 });
     expect(String(run.body.error)).toContain(`would delete ${removed} of the 200 mirrored deals`);
     expect(await mirrorCount()).toBe(200);
@@ -84,10 +85,10 @@ describe("mass-delete guard", () => {
 
   it("deletions within the ratio need no confirmation", async () => {
     await db.query("select public.sync_allow_mass_delete()");
-    expect((await invokeSync({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 100 });
+    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 100 });
     const ids = (sim.snapshot().deals as Raw[]).map((d) => d.Id as number).slice(0, 5);
     for (const id of ids) sim.remove("deals", id);
     // 5 of 100 = 5 %, under 10 %.
-    expect((await invokeSync({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 5 });
+    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 5 });
   });
 });

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb, waitFor } from "../support/stack.ts";
-import {
-  configureFunction, type Invocation, invokeSync, resetSyncState, restoreFunctionEnv, startTestSimulator,
-} from "../support/sync-harness.ts";
+import { configureFunction, type Invocation, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 /** With this latency at the tests' 100 requests/min, a pass cuts ⌈(1000 + 250) × 100 / 60 000⌉ = 3 ranges. */
 const LATENCY_MS = 1_000;
@@ -54,7 +53,7 @@ async function untilDone(first: Invocation): Promise<{ last: Invocation; runs: I
   const runs = [first];
   while (runs.at(-1)?.body.status === "partial") {
     if (runs.length > MAX_INVOCATIONS) throw new Error(`still partial after ${MAX_INVOCATIONS} invocations`);
-    runs.push(await invokeSync({ trigger: "continue" }));
+    runs.push(await callFunction({ trigger: "continue" }));
   }
   const last = runs.at(-1);
   if (last === undefined) throw new Error("no invocation");
@@ -87,7 +86,7 @@ describe("a full pass in concurrent Id ranges", () => {
     sim.updateSettings({ latencyMs: LATENCY_MS });
     configureFunction(sim);
     // A first full pass, so the mirror has every deal and the second pass must delete.
-    const { last: first } = await untilDone(await invokeSync({ mode: "full", trigger: "manual" }));
+    const { last: first } = await untilDone(await callFunction({ mode: "full", trigger: "manual" }));
     expect(first.body, JSON.stringify(first.body)).toMatchObject({ status: "succeeded" });
     const firstRanges = await db.query<{ position: { ranges: StoredRange[] } }>(
       "select p.position from ploomes_sync.passes p where p.id = $1", [first.body.passId]);
@@ -95,7 +94,7 @@ describe("a full pass in concurrent Id ranges", () => {
 
     // Every request after the first page (each carries an `Id gt`) is held: the lanes are all in flight.
     sim.addFault({ kind: "hold", count: HOLD_ALL, latencyMs: WAIT_MS, match: { contains: "Id gt" } });
-    const run = invokeSync({ mode: "full", trigger: "manual" });
+    const run = callFunction({ mode: "full", trigger: "manual" });
     await waitFor("a request of every range in flight", WAIT_MS, async () => (sim.heldCount() === RANGES ? true : undefined));
     const ranges = await storedRanges();
     if (ranges === undefined) throw new Error("the pass stored no ranges with its first page");
@@ -130,7 +129,7 @@ describe("a full pass in concurrent Id ranges", () => {
     sim.addFault({ kind: "retryAfter429", count: 1, retryAfterSeconds: 2, match: { contains: "Id gt" } });
     sim.addFault({ kind: "retryAfter429", count: 4, retryAfterSeconds: 1, match: { contains: "Id gt" } });
     sim.clearRequests();
-    const { last: run, runs } = await untilDone(await invokeSync({ mode: "full", trigger: "manual" }));
+    const { last: run, runs } = await untilDone(await callFunction({ mode: "full", trigger: "manual" }));
     expect(run.body, JSON.stringify(run.body)).toMatchObject({ status: "succeeded", mode: "full" });
     expect(total(runs, "retries")).toBeGreaterThanOrEqual(5);
     const ranges = await db.query<{ position: { ranges: StoredRange[] } }>("select p.position from ploomes_sync.passes p where p.id = $1", [run.body.passId]);

@@ -1,14 +1,10 @@
-// Shared plumbing for tests that talk to the local stack: a database client, the stack's keys,
-// and a bounded poll for asynchronous outcomes (pg_net, pg_cron) — a deadline, never a fixed sleep.
+// Shared plumbing for tests that talk to the local stack: database clients and a bounded poll for
+// asynchronous outcomes (pg_net, pg_cron) — a deadline, never a fixed sleep. (The stack's keys:
+// local/stack/keys.ts.)
 import pg from "pg";
-import { requireStackKeys, type StackKeys } from "../../local/stack/keys.ts";
 import { DB_ADMIN_URL, DB_URL, GATEWAY_URL } from "../../local/stack/paths.ts";
 
 export { DB_ADMIN_URL, DB_URL, GATEWAY_URL };
-
-export function stackKeys(): StackKeys {
-  return requireStackKeys();
-}
 
 /** A client as `postgres` — like migrations and the SQL editor on hosted Supabase, not a superuser. */
 export async function connectDb(): Promise<pg.Client> {

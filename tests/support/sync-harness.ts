@@ -7,8 +7,9 @@ import { startSimulator, type Simulator, type SimulatorOptions } from "../../loc
 import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { FUNCTIONS_ENV_FILE, PROJECT_ROOT } from "../../local/stack/paths.ts";
 import { join } from "node:path";
-import { callFunction, FUNCTION_PATH, type CallOptions, type SyncCall } from "../../scripts/lib/gateway-sync.ts";
-import { GATEWAY_URL, stackKeys } from "./stack.ts";
+import { FUNCTION_PATH, type SyncCall } from "../../scripts/lib/gateway-sync.ts";
+import { GATEWAY_URL } from "./stack.ts";
+import { requireStackKeys } from "../../local/stack/keys.ts";
 
 export const FUNCTION_URL = `${GATEWAY_URL}${FUNCTION_PATH}`;
 
@@ -31,7 +32,7 @@ export function configureFunction(sim: Simulator | null, overrides: Record<strin
   if (savedEnvFile === undefined) savedEnvFile = existsSync(FUNCTIONS_ENV_FILE) ? readFileSync(FUNCTIONS_ENV_FILE, "utf8") : null;
   const env: Record<string, string | null> = {
     ...(sim ? { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey } : {}),
-    CRON_SECRET: stackKeys().CRON_SECRET,
+    CRON_SECRET: requireStackKeys().CRON_SECRET,
     ...TEST_ENV,
     ...overrides,
   };
@@ -49,10 +50,6 @@ export function restoreFunctionEnv(): void {
 
 export type Invocation = SyncCall;
 
-/** Calls the function through the gateway (the same path pg_net takes); see scripts/lib/gateway-sync.ts. */
-export function invokeSync(body: Record<string, unknown> | string = { trigger: "manual" }, options: CallOptions = {}): Promise<Invocation> {
-  return callFunction(body, options);
-}
 
 /** Empties the sync's state and customer_sales, as on a freshly migrated project (the same SQL the pgTAP files use). */
 export async function resetSyncState(db: pg.Client): Promise<void> {

@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  checkCronSecret,
   describeConfig,
   formatProblems,
   parseConfig,
 } from "../../supabase/functions/_shared/config/config.ts";
-import type { Config, ConfigProblem, Env } from "../../supabase/functions/_shared/config/config.ts";
+import type { Config, ConfigProblem, CronSecretCheck, Env } from "../../supabase/functions/_shared/config/config.ts";
 
 const API_KEY = "PLOOMESKEY0123456789ABCDEF0123456789ABCDEF";
 const CRON = "c".repeat(40);
@@ -18,6 +17,11 @@ const VALID: Env = {
   SUPABASE_URL: "https://abcd.supabase.co",
   SUPABASE_SECRET_KEYS: JSON.stringify({ default: SERVICE_KEY }),
 };
+
+/** The CRON_SECRET check the HTTP entry makes before authenticating, from the same single parse. */
+function checkCronSecret(env: Env): CronSecretCheck {
+  return parseConfig(env).cronSecret;
+}
 
 function config(env: Env): Config {
   const result = parseConfig(env);

@@ -63,7 +63,6 @@ describe("parseDealPageToRows", () => {
         id: 500000001,
         contact_id: 101000001,
         contact_name: "ACME LTDA",
-        contact_display_name: null,
         contact_type_id: 1,
         contact_cnpj: "11.222.333/0001-81",
         contact_cpf: null,

@@ -18,7 +18,7 @@ interface RecordCall {
 }
 
 interface HarnessOptions {
-  /** The raw environment (CRON_SECRET is read from it). */
+  /** Parsed into the config unless `config` is given. */
   readonly env?: Env;
   /** Defaults to parseConfig(env). */
   readonly config?: ConfigResult;
@@ -33,7 +33,6 @@ function harness(options: HarnessOptions = {}) {
   const events: Record<string, unknown>[] = [];
   const outcome = options.outcome ?? OK_OUTCOME;
   const deps: HandlerDeps = {
-    env,
     config: options.config ?? parseConfig(env),
     runSync: async (config, request) => {
       runCalls.push({ config, request });

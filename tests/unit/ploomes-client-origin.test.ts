@@ -3,7 +3,8 @@
 // that names only the redirect target's origin.
 import { describe, expect, it } from "vitest";
 import { createPloomesClient } from "../../supabase/functions/_shared/ploomes/client.ts";
-import { hintForStatus, PloomesHttpError } from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { PloomesHttpError } from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { hintForStatus } from "../../supabase/functions/_shared/ploomes/status-hints.ts";
 import { json, text } from "./ploomes-fakes.ts";
 import { BASE, failure, KEY, PATH, setup } from "./ploomes-client-setup.ts";
 
@@ -30,7 +31,6 @@ describe("Ploomes client: origin", () => {
     const error = await failure(client.getAbsolute(url, { deadlineMs: deadline }));
     expect(requests).toHaveLength(0);
     expect(error.kind).toBe("invalid-response");
-    expect(error.retryable).toBe(false);
     expect(error.name).toBe("PloomesForeignUrlError");
     expect(error.message).toContain(`refused to request ${origin}: it is not PLOOMES_BASE_URL's origin ${BASE}`);
     expect(error.message).not.toContain("200");
@@ -60,7 +60,6 @@ describe("Ploomes client: redirects are not followed", () => {
     expect(error).toBeInstanceOf(PloomesHttpError);
     if (!(error instanceof PloomesHttpError)) return;
     expect(error.status).toBe(302);
-    expect(error.retryable).toBe(false);
     expect(error.attempts).toBe(1);
     expect(error.message).toContain("→ 302: a redirect to https://login.evil.example:8443; hint: ");
     for (const part of ["/capture", "token", "abc123", "next="]) expect(error.message).not.toContain(part);

@@ -108,6 +108,21 @@ describe("Ploomes client: retries", () => {
     expect(clock.sleeps).toEqual([]);
   });
 
+  it("a rate-limit wait past the deadline is one budget error that names the request", async () => {
+    const { client, clock, requests } = setup([json({ value: [] })], { requestsPerMinute: 60, burstCapacity: 1 });
+    await client.getPage(PATH, { deadlineMs: clock.now() + 10_000 });
+    const error = await failure(client.getPage(PATH, { deadlineMs: clock.now() + 500 }));
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    if (!(error instanceof BudgetExceededError)) return;
+    expect(error.message).toMatch(
+      /^Ploomes GET \/Deals\?\$filter=Id gt 5&\$orderby=Id&\$top=300 → time budget reached: the request rate limit \(60\/min\) needs a 1000 ms wait, but the deadline is in 500 ms; hint: /,
+    );
+    expect(error.wantedWaitMs).toBe(1_000);
+    expect(error.cause).toBeUndefined();
+    expect(requests).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it("times out a hanging request, retries, then reports a timeout error", async () => {
     const timers = createManualTimers();
     const { client, requests, deadline } = setup([hang(timers)], {
@@ -178,7 +193,6 @@ describe("Ploomes client: fail fast with hints", () => {
       expect(error).toBeInstanceOf(PloomesHttpError);
       if (!(error instanceof PloomesHttpError)) return;
       expect(error.status).toBe(status);
-      expect(error.retryable).toBe(false);
       expect(error.hint).toMatch(hint);
       expect(error.bodySnippet).toBe(body.slice(0, 500));
       expect(error.message).toContain(

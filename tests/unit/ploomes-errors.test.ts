@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  describeSuccessBody,
-  displayUrl,
-  hintForStatus,
-  PloomesHttpError,
-  PloomesInvalidResponseError,
-  redactSecret,
-  redactUrl,
-  summarizeErrorBody,
-} from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { describeSuccessBody, summarizeErrorBody } from "../../supabase/functions/_shared/ploomes/error-body.ts";
+import { PloomesHttpError, PloomesInvalidResponseError } from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { displayUrl, redactSecret, redactUrl } from "../../supabase/functions/_shared/ploomes/redact.ts";
+import { hintForStatus } from "../../supabase/functions/_shared/ploomes/status-hints.ts";
 
 describe("summarizeErrorBody", () => {
   it("reads the known JSON shapes in order", () => {
@@ -89,7 +83,7 @@ describe("describeSuccessBody: a 2xx body described, never quoted", () => {
 
   it("PloomesInvalidResponseError: `<status> but <reason>; body: <description>`, without the body", () => {
     const body = '{"value":[{"ContactName":"Maria Aparecida"';
-    const error = new PloomesInvalidResponseError(200, "the body is not valid JSON", body, true, { method: "GET", url: "https://x/Deals" });
+    const error = new PloomesInvalidResponseError(200, "the body is not valid JSON", body, { method: "GET", url: "https://x/Deals" });
     expect(error.message).toBe(
       `Ploomes GET https://x/Deals → 200 but the body is not valid JSON; body: ${body.length} characters starting with "{"; hint: ${error.hint}`,
     );
@@ -101,7 +95,7 @@ describe("describeSuccessBody: a 2xx body described, never quoted", () => {
 
 describe("HTTP error message", () => {
   it("has the documented shape", () => {
-    const error = new PloomesHttpError(403, "Your request has been forbidden", false, {
+    const error = new PloomesHttpError(403, "Your request has been forbidden", {
       method: "GET",
       url: "https://public-api2.ploomes.com/Deals?$filter=Id%20gt%201",
       displayUrl: "/Deals?$filter=Id gt 1",
@@ -110,7 +104,6 @@ describe("HTTP error message", () => {
       `Ploomes GET /Deals?$filter=Id gt 1 → 403: Your request has been forbidden; hint: ${hintForStatus(403, false)}`,
     );
     expect(error.kind).toBe("http");
-    expect(error.retryable).toBe(false);
   });
 });
 

@@ -38,23 +38,14 @@ describe("backoffDelayMs", () => {
     expect([1, 2, 3, 4, 5, 10].map(high)).toEqual([999, 1_999, 3_999, 7_999, 7_999, 7_999]);
   });
 
-  it("full jitter spans 0..step", () => {
-    expect(backoffDelayMs(3, { ...base, random: () => 0, jitter: "full" })).toBe(0);
-    expect(backoffDelayMs(3, { ...base, random: () => 0.5, jitter: "full" })).toBe(2_000);
-    expect(backoffDelayMs(30, { ...base, random: () => 0.999999, jitter: "full" })).toBe(7_999);
-  });
-
   it("stays within bounds for any random value", () => {
     for (let i = 0; i <= 100; i += 1) {
       const r = i / 100;
       for (const attempt of [1, 2, 3, 4, 8]) {
         const step = Math.min(8_000, 1_000 * 2 ** (attempt - 1));
         const equal = backoffDelayMs(attempt, { ...base, random: () => r });
-        const full = backoffDelayMs(attempt, { ...base, random: () => r, jitter: "full" });
         expect(equal).toBeGreaterThanOrEqual(step / 2);
         expect(equal).toBeLessThanOrEqual(step);
-        expect(full).toBeGreaterThanOrEqual(0);
-        expect(full).toBeLessThanOrEqual(step);
       }
     }
   });

@@ -21,10 +21,12 @@ describe("token bucket", () => {
     const bucket = createTokenBucket({ requestsPerMinute: 120, capacity: 3, now: clock.now, sleep: clock.sleep });
     for (let i = 0; i < 3; i += 1) await bucket.take(undefined, FAR);
     clock.advance(250); // 120/min = 1 token per 500 ms → half a token
-    expect(bucket.available()).toBeCloseTo(0.5, 10);
     expect((await bucket.take(undefined, FAR)).waitedMs).toBe(250);
     clock.advance(60_000);
-    expect(bucket.available()).toBe(3);
+    // A minute refills far more than 3 tokens, but only 3 are kept: the 4th take waits a full token.
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i += 1) waits.push((await bucket.take(undefined, FAR)).waitedMs);
+    expect(waits).toEqual([0, 0, 0, 500]);
   });
 
   it("throws BudgetExceededError without waiting when the token comes after the deadline", async () => {
@@ -51,7 +53,8 @@ describe("token bucket", () => {
     const controller = new AbortController();
     controller.abort(new Error("stop"));
     await expect(bucket.take(controller.signal, FAR)).rejects.toThrow("stop");
-    expect(bucket.available()).toBe(0);
+    // Had the refused take kept its reservation, the next one would wait two tokens, not one.
+    expect((await bucket.take(undefined, FAR)).waitedMs).toBe(1_000);
   });
 
   it("queues concurrent takers behind each other", async () => {

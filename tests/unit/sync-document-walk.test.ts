@@ -132,7 +132,7 @@ const opening = (gate: Deferred, then: PageStep): PageStep => (request) => {
 
 /** A Ploomes error as the client raises it for a request to `path`. */
 const ploomesError = (status: number, path: string, body: string): PloomesHttpError =>
-  new PloomesHttpError(status, body, false, { method: "GET", url: `${PLOOMES_BASE}${path}`, displayUrl: path });
+  new PloomesHttpError(status, body, { method: "GET", url: `${PLOOMES_BASE}${path}`, displayUrl: path });
 
 const DEALS_FIRST = `/Deals?$orderby=Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
 const dealsAfter = (id: number) => `/Deals?$filter=Id gt ${id}&$orderby=Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
@@ -456,6 +456,8 @@ describe("runSync, line items from orders: the first orders page alone cuts the 
     // step ⌈90 / 3⌉ = 30 → (·, 40] after 10, (40, 70], (70, ·). The clock is the walks' shared
     // one, so the orders page takes its time only once the deals' first page has been timed (when
     // the deals walk asks its second page); otherwise the deals would look slow too.
+    // Assigned once the harness exists, after the steps that read it are built.
+    // deno-lint-ignore prefer-const
     let clock: ManualClock | undefined;
     const dealsTimed = deferred();
     const slowly = (step: PageStep): PageStep => after(dealsTimed, (request) => {
@@ -676,6 +678,8 @@ describe("runSync: an undecided source under auto is probed, recorded and logged
       choice === undefined ? undecided : { ...undecided, source: choice.source, reason: choice.reason };
     // As in "a slow /Orders" above (3 ranges cut at 40 and 70), but the highest order Id, 100, is
     // the probe's first row: one answer for /Orders (highest Id) in all, a second request would fail the run.
+    // Assigned once the harness exists, after the steps that read it are built.
+    // deno-lint-ignore prefer-const
     let clock: ManualClock | undefined;
     const dealsTimed = deferred();
     const routes = byPathAndFilter({

@@ -13,7 +13,7 @@ const CONTEXT = { method: "GET", url: "https://public-api2.ploomes.com/Deals?$to
 
 describe("describeFailure: Ploomes errors → 502", () => {
   it("a PloomesHttpError keeps Ploomes' status, message and hint", () => {
-    const error = new PloomesHttpError(401, '{"Message":"Invalid key"}', false, CONTEXT);
+    const error = new PloomesHttpError(401, '{"Message":"Invalid key"}', CONTEXT);
     const failure = describeFailure(error);
     expect(failure).toEqual({
       status: 502,
@@ -24,13 +24,13 @@ describe("describeFailure: Ploomes errors → 502", () => {
   });
 
   it("a 403 keeps 403 as ploomesStatus", () => {
-    const failure = describeFailure(new PloomesHttpError(403, "", false, CONTEXT));
+    const failure = describeFailure(new PloomesHttpError(403, "", CONTEXT));
     expect(failure.status).toBe(502);
     expect(failure.ploomesStatus).toBe(403);
   });
 
   it("a 5xx after retries is still 502 with the upstream status", () => {
-    const failure = describeFailure(new PloomesHttpError(503, "busy", true, { ...CONTEXT, attempts: 4 }));
+    const failure = describeFailure(new PloomesHttpError(503, "busy", { ...CONTEXT, attempts: 4 }));
     expect(failure).toMatchObject({ status: 502, ploomesStatus: 503, hint: "Ploomes is failing; retry later" });
     expect(failure.error).toContain("(after 4 attempts)");
   });
@@ -38,7 +38,7 @@ describe("describeFailure: Ploomes errors → 502", () => {
   it.each([
     ["timeout", new PloomesTimeoutError(30_000, CONTEXT)],
     ["network", new PloomesNetworkError("ECONNRESET", CONTEXT)],
-    ["invalid response (has a status, but is no HTTP error)", new PloomesInvalidResponseError(200, "no value array", "{}", false, CONTEXT)],
+    ["invalid response (has a status, but is no HTTP error)", new PloomesInvalidResponseError(200, "no value array", "{}", CONTEXT)],
   ])("any other PloomesError (%s) → 502 without ploomesStatus", (_label, error) => {
     expect(describeFailure(error)).toEqual({ status: 502, error: error.message, hint: error.hint, ploomesStatus: null });
   });

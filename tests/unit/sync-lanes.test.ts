@@ -31,7 +31,6 @@ const dealPage = (lastId: number): DealPage<unknown> => ({
   values: [{ Id: lastId }],
   nextPosition: { lastId },
   url: `https://example.test/Deals?after=${lastId}`,
-  viaNextLink: false,
   warnings: [],
 });
 

@@ -31,7 +31,7 @@ const withLines = (id: number) => ({ Id: id, Products: [LINE] });
 const withoutLines = (id: number) => ({ Id: id, Products: [] });
 
 function httpError(status: number, path: string): PloomesHttpError {
-  return new PloomesHttpError(status, `{"error":"${status}"}`, false, { method: "GET", url: `${PLOOMES_BASE}${path}`, displayUrl: path });
+  return new PloomesHttpError(status, `{"error":"${status}"}`, { method: "GET", url: `${PLOOMES_BASE}${path}`, displayUrl: path });
 }
 
 function probeWith(steps: readonly PageStep[]): { ploomes: FakePloomes; options: ProbeOptions; signal: AbortSignal } {

@@ -25,7 +25,7 @@ function walkOf(start: PassStart, routes: Record<string, readonly PageStep[]> = 
 
 /** A page as the pager yields it: rows up to `lastId`. */
 const pageUpTo = (lastId: number): DealPage<unknown> => ({
-  values: deals(lastId, lastId), nextPosition: { lastId }, url: "https://example.test/Deals", viaNextLink: false, warnings: [],
+  values: deals(lastId, lastId), nextPosition: { lastId }, url: "https://example.test/Deals", warnings: [],
 });
 
 const rangesOf = (walk: PassWalk): IdRange[] | null => {

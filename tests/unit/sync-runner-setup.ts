@@ -89,7 +89,7 @@ export function setup(options: SetupOptions = {}) {
 }
 
 export function http(status: number, body = ""): PloomesHttpError {
-  return new PloomesHttpError(status, body, false, {
+  return new PloomesHttpError(status, body, {
     method: "GET",
     url: `${PLOOMES_BASE}/Deals`,
     displayUrl: "/Deals",

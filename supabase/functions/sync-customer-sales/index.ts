@@ -10,12 +10,10 @@ import { jsonLineLogger, recordConfigFailure, runSyncWithConfig } from "../_shar
 // Node's process.cpuUsage (Deno implements it); a runtime without it gets a page cap instead.
 const cpuUsage: CpuUsageSource | null = typeof process.cpuUsage === "function" ? () => process.cpuUsage() : null;
 const worker = startWorkerClock(() => Date.now(), cpuUsage);
-const env = Deno.env.toObject();
-const config = parseConfig(env);
+const config = parseConfig(Deno.env.toObject());
 
 Deno.serve((request: Request) =>
   handleSyncRequest(request, {
-    env,
     config,
     runSync: (parsed, syncRequest) => runSyncWithConfig(parsed, syncRequest, worker, jsonLineLogger),
     recordFailure: recordConfigFailure,

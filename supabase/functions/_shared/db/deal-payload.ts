@@ -23,8 +23,6 @@ export interface SqlDealRow {
   readonly id: number;
   readonly contact_id: number | null;
   readonly contact_name: string | null;
-  /** Not known to the sync; the SQL side keeps it null. */
-  readonly contact_display_name: null;
   readonly contact_type_id: number | null;
   readonly contact_cnpj: string | null;
   readonly contact_cpf: string | null;
@@ -76,7 +74,6 @@ export function toSqlDealRow(deal: ParsedDeal, includeProducts: boolean): SqlDea
     id: deal.Id,
     contact_id: deal.ContactId,
     contact_name: contact?.Name ?? deal.ContactName,
-    contact_display_name: null,
     contact_type_id: contact?.TypeId ?? null,
     contact_cnpj: contact?.CNPJ ?? null,
     contact_cpf: contact?.CPF ?? null,
@@ -112,7 +109,6 @@ export function toSqlDeal(row: DealRow): SqlDealRow {
     id: row.id,
     contact_id: row.contactId,
     contact_name: row.contactName,
-    contact_display_name: null,
     contact_type_id: row.contactTypeId,
     contact_cnpj: row.contactCnpj,
     contact_cpf: row.contactCpf,

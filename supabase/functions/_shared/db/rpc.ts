@@ -1,8 +1,9 @@
-// The sync's SQL API over supabase-js `.rpc()` (D1: one transaction per call). Each call's answer
+// The sync's SQL API over supabase-js `.rpc()` (docs/decisions.md, D1: one transaction per call). Each call's answer
 // is validated with zod, and a database error becomes a DatabaseError carrying the function
 // name, SQLSTATE, message and hint — never a silent `{ data: null }`.
 import type { SupabaseClient } from "@supabase/supabase-js";
 import { z } from "zod";
+import type { ClientStats as PloomesClientStats } from "../ploomes/client-stats.ts";
 import type { DealReject } from "../ploomes/deal-schema.ts";
 // The row shape `sync_ingest_page` reads with jsonb_to_recordset, built from a page in one step.
 import type { SqlDealRow } from "./deal-payload.ts";
@@ -120,16 +121,21 @@ export interface LineItemsChoice {
   readonly warning?: string;
 }
 
-/** Client-side counters, cumulative for the run. */
-export interface ClientStats {
-  requests: number;
-  retries: number;
-  throttledWaits: number;
-}
+/** Client-side counters, cumulative for the run: the Ploomes client's counters that a run records. */
+export type ClientStats = Pick<PloomesClientStats, "requests" | "retries" | "throttledWaits">;
+
+/** Exactly the recorded counters, also when handed the client's whole stats object (the SQL API's `p_client`). */
+export const statsArg = ({ requests, retries, throttledWaits }: ClientStats): ClientStats => ({ requests, retries, throttledWaits });
+
+/** Who may start a run and the modes it may ask for: the words sync_claim accepts (its own check repeats them). */
+export const SYNC_TRIGGERS = ["cron", "continue", "manual", "cli"] as const;
+export const REQUESTED_MODES = ["auto", "incremental", "full"] as const;
+export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
+export type RequestedMode = (typeof REQUESTED_MODES)[number];
 
 export interface ClaimOptions {
-  trigger: "cron" | "continue" | "manual" | "cli";
-  mode: "auto" | "incremental" | "full";
+  trigger: SyncTrigger;
+  mode: RequestedMode;
   dryRun: boolean;
   leaseSeconds: number;
   fullEveryHours: number;
@@ -186,7 +192,6 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
     }
     return parsed.data;
   }
-  const statsArg = (stats: ClientStats) => ({ requests: stats.requests, retries: stats.retries, throttledWaits: stats.throttledWaits });
 
   return {
     claim: (o) =>

@@ -2,17 +2,14 @@
 // Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
 // caller must present it (401); then the body is checked (400/413); only then does the rest of
 // the configuration get reported (500) or the sync run (200/409/502).
-import { checkCronSecret, formatProblems, type ConfigProblem, type ConfigResult, type DatabaseAccess, type Env } from "../config/config.ts";
+import { formatProblems, type Config, type ConfigProblem, type ConfigResult, type DatabaseAccess } from "../config/config.ts";
 import type { SyncRequest } from "./request-body.ts";
 import { readSyncRequest, syncRequestFromQuery } from "./request-body.ts";
 import { presentedSecret, secretsMatch } from "./secret.ts";
 import type { SyncOutcome } from "../sync/runner.ts";
-import type { Config } from "../config/config.ts";
 
 export interface HandlerDeps {
-  /** The raw environment (only CRON_SECRET is read from it directly, to fail closed early). */
-  readonly env: Env;
-  /** The configuration, parsed once at start-up. */
+  /** The configuration, parsed once at start-up; its CRON_SECRET check stands even when the rest is broken. */
   readonly config: ConfigResult;
   readonly runSync: (config: Config, request: SyncRequest) => Promise<SyncOutcome>;
   /** Records a configuration failure as a failed run; returns its id. */
@@ -36,7 +33,7 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
   if (request.method !== "POST" && request.method !== "GET") {
     return json(405, { error: `method ${request.method} not allowed; use POST or GET` }, { allow: ALLOWED_METHODS });
   }
-  const cron = checkCronSecret(deps.env);
+  const cron = deps.config.cronSecret;
   if (!cron.ok) return configurationError([cron.problem]);
 
   const presented = presentedSecret(request.headers);

@@ -1,17 +1,18 @@
 // The optional JSON body of a sync request (README "Triggering a sync"), validated strictly: unknown keys and wrong
 // types are a 400 that lists every problem. An empty body means all defaults.
 import { z } from "zod";
+import { REQUESTED_MODES, SYNC_TRIGGERS, type SyncRequest } from "../sync/request.ts";
+
+export type { SyncRequest };
 
 /** Bodies larger than this are refused with 413 before parsing. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export const syncRequestSchema = z.strictObject({
-  mode: z.enum(["auto", "incremental", "full"]).default("auto"),
+  mode: z.enum(REQUESTED_MODES).default("auto"),
   dryRun: z.boolean().default(false),
-  trigger: z.enum(["cron", "continue", "manual", "cli"]).default("manual"),
-});
-
-export type SyncRequest = z.infer<typeof syncRequestSchema>;
+  trigger: z.enum(SYNC_TRIGGERS).default("manual"),
+}) satisfies z.ZodType<SyncRequest>;
 
 export type BodyResult =
   | { ok: true; request: SyncRequest }

@@ -6,28 +6,25 @@
 // the caller's deadline: that ends in BudgetExceededError, which the runner treats as "resume".
 // The User-Key travels only in its header, only to PLOOMES_BASE_URL's origin (redirects are not
 // followed: they become an error with a hint), and is scrubbed from anything we report.
+// One attempt (send, time out, classify) is client-attempt.ts; this module is the policy around it.
 
-import {
-  BudgetExceededError,
-  displayUrl,
-  PloomesForeignUrlError,
-  PloomesNetworkError,
-  PloomesTimeoutError,
-  redactSecret,
-  redactUrl,
-} from "./errors.ts";
+import type { FetchLike } from "./client-attempt.ts";
+import { createAttempt } from "./client-attempt.ts";
+import { emptyClientStats } from "./client-stats.ts";
+import type { ClientStats } from "./client-stats.ts";
+import { BudgetExceededError, PloomesForeignUrlError } from "./errors.ts";
 import type { PloomesErrorInit } from "./errors.ts";
+import { displayUrl, redactSecret, redactUrl } from "./redact.ts";
+import type { PageResponse } from "./response.ts";
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_RETRIES, nextRetry } from "./retry.ts";
-import { describeThrown, interpretResponse } from "./response.ts";
-import type { Failure, PageResponse } from "./response.ts";
-import type { Jitter } from "./retry.ts";
 import { createTokenBucket } from "./token-bucket.ts";
-import { abortReason, linkSignals, realNow, realScheduleTimeout, realSleep } from "./timing.ts";
+import { abortReason, realNow, realScheduleTimeout, realSleep } from "./timing.ts";
 import type { Now, ScheduleTimeout, Sleep } from "./timing.ts";
 
+// Part of this module's interface, defined with the code that uses them.
+export type { FetchLike } from "./client-attempt.ts";
+export type { ClientStats } from "./client-stats.ts";
 export type { PageResponse } from "./response.ts";
-
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
 const HTTP_TOO_MANY_REQUESTS = 429;
 /** How much of a bad argument an error message quotes. */
@@ -47,7 +44,6 @@ export interface PloomesClientOptions {
   readonly burstCapacity?: number;
   readonly backoffBaseMs?: number;
   readonly backoffCapMs?: number;
-  readonly jitter?: Jitter;
   /** Observes throttle waits and retries (for logs); must not throw. */
   readonly onEvent?: (event: ClientEvent) => void;
 }
@@ -67,17 +63,6 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Epoch ms (same clock as `now`) after which no wait or request may still be running. */
   readonly deadlineMs: number;
-}
-
-export interface ClientStats {
-  requests: number;
-  retries: number;
-  throttledWaits: number;
-  throttleWaitMs: number;
-  retryWaitMs: number;
-  status429: number;
-  timeouts: number;
-  networkErrors: number;
 }
 
 export interface PloomesClient {
@@ -102,27 +87,24 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
   if (!(options.requestTimeoutMs > 0)) {
     throw new RangeError(`Ploomes client: requestTimeoutMs must be > 0, got ${String(options.requestTimeoutMs)}`);
   }
-  const fetchImpl: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const sleep = options.sleep ?? realSleep;
   const now = options.now ?? realNow;
   const random = options.random ?? Math.random;
-  const scheduleTimeout = options.scheduleTimeout ?? realScheduleTimeout;
   const bucket = createTokenBucket({
     requestsPerMinute: options.requestsPerMinute,
     capacity: options.burstCapacity,
     now,
     sleep,
   });
-  const counters: ClientStats = {
-    requests: 0,
-    retries: 0,
-    throttledWaits: 0,
-    throttleWaitMs: 0,
-    retryWaitMs: 0,
-    status429: 0,
-    timeouts: 0,
-    networkErrors: 0,
-  };
+  const counters: ClientStats = emptyClientStats();
+  const attemptOnce = createAttempt({
+    fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+    apiKey,
+    requestTimeoutMs: options.requestTimeoutMs,
+    now,
+    scheduleTimeout: options.scheduleTimeout ?? realScheduleTimeout,
+    stats: counters,
+  });
   const emit = (event: ClientEvent): void => options.onEvent?.(event);
   const scrub = (text: string): string => redactSecret(text, apiKey);
 
@@ -137,9 +119,9 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
     const { signal, deadlineMs } = requestOptions;
     for (let attempt = 1;; attempt += 1) {
       if (signal?.aborted) throw abortReason(signal);
-      await throttle(signal, deadlineMs, (error) => context(attempt, error));
+      await throttle(signal, deadlineMs, context(attempt));
       counters.requests += 1;
-      const outcome = await attemptOnce(url, attempt, requestOptions, (attempts) => context(attempts));
+      const outcome = await attemptOnce({ url, attempt, signal, deadlineMs, context });
       if ("page" in outcome) return outcome.page;
       if (outcome.retryStatus === HTTP_TOO_MANY_REQUESTS) counters.status429 += 1;
       if (outcome.final) throw outcome.toError(attempt);
@@ -153,7 +135,6 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
         random,
         baseMs: options.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
         capMs: options.backoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
-        jitter: options.jitter,
       });
       if (!decision.retry) {
         if (decision.reason !== "deadline") throw outcome.toError(attempt);
@@ -181,109 +162,17 @@ export function createPloomesClient(options: PloomesClientOptions): PloomesClien
     }
   }
 
+  /** Takes a rate-limit token for the request `context` describes (the bucket's error names it). */
   async function throttle(
     signal: AbortSignal | undefined,
     deadlineMs: number,
-    context: (cause: unknown) => PloomesErrorInit,
+    context: PloomesErrorInit,
   ): Promise<void> {
-    let waited: number;
-    try {
-      waited = (await bucket.take(signal, deadlineMs)).waitedMs;
-    } catch (error) {
-      // Re-throw the bucket's budget error with the request it was waiting for.
-      if (error instanceof BudgetExceededError) {
-        throw new BudgetExceededError(
-          error.detail.replace(/^time budget reached: /, ""),
-          error.deadlineMs,
-          error.wantedWaitMs,
-          context(error),
-        );
-      }
-      throw error;
-    }
-    if (waited > 0) {
+    const { waitedMs } = await bucket.take(signal, deadlineMs, context);
+    if (waitedMs > 0) {
       counters.throttledWaits += 1;
-      counters.throttleWaitMs += waited;
-      emit({ type: "throttle", waitMs: waited });
-    }
-  }
-
-  async function attemptOnce(
-    url: string,
-    attempt: number,
-    { signal, deadlineMs }: RequestOptions,
-    context: (attempts: number) => PloomesErrorInit,
-  ): Promise<{ page: PageResponse } | Failure> {
-    const startedAt = now();
-    const remainingMs = deadlineMs - startedAt;
-    if (remainingMs <= 0) {
-      throw new BudgetExceededError("no time left to send the request", deadlineMs, 0, context(attempt));
-    }
-    // The per-request timeout never outlives the deadline; when the deadline is what cut the
-    // request short, it is a budget stop, not a Ploomes timeout.
-    const timeoutMs = Math.min(options.requestTimeoutMs, remainingMs);
-    const cutByDeadline = timeoutMs < options.requestTimeoutMs;
-    const linked = linkSignals([signal]);
-    let timedOut = false;
-    const cancelTimer = scheduleTimeout(() => {
-      timedOut = true;
-      linked.controller.abort(new DOMException(`no response within ${timeoutMs} ms`, "TimeoutError"));
-    }, timeoutMs);
-
-    const thrown = (error: unknown): Failure => {
-      if (signal?.aborted) throw abortReason(signal); // the caller cancelled: never retry
-      if (timedOut) {
-        counters.timeouts += 1;
-        return {
-          retryStatus: null,
-          retryAfter: null,
-          label: "timeout",
-          final: cutByDeadline,
-          toError: (attempts) =>
-            cutByDeadline
-              ? new BudgetExceededError(
-                `the request was still running at the deadline (${timeoutMs} ms)`,
-                deadlineMs,
-                0,
-                context(attempts),
-              )
-              : new PloomesTimeoutError(timeoutMs, context(attempts)),
-        };
-      }
-      counters.networkErrors += 1;
-      const message = scrub(describeThrown(error));
-      return {
-        retryStatus: null,
-        retryAfter: null,
-        label: "network error",
-        final: false,
-        toError: (attempts) => new PloomesNetworkError(message, { ...context(attempts), cause: error }),
-      };
-    };
-
-    try {
-      let response: Response;
-      try {
-        response = await fetchImpl(url, {
-          method: "GET",
-          headers: { "User-Key": apiKey, Accept: "application/json" },
-          // A redirect would carry the User-Key to wherever it points: answered as an error.
-          redirect: "manual",
-          signal: linked.signal,
-        });
-      } catch (error) {
-        return thrown(error);
-      }
-      let body: string;
-      try {
-        body = scrub(await response.text());
-      } catch (error) {
-        return thrown(error);
-      }
-      return interpretResponse(url, response, body, context);
-    } finally {
-      cancelTimer();
-      linked.dispose();
+      counters.throttleWaitMs += waitedMs;
+      emit({ type: "throttle", waitMs: waitedMs });
     }
   }
 

@@ -24,6 +24,7 @@ import type { ParsedDocument } from "./document-schema.ts";
 import { ISO_DATE_TIME_WITH_OFFSET } from "./iso-date.ts";
 
 /** Any NUL or surrogate: only then are the exact (slower) text rules worth running. */
+// deno-lint-ignore no-control-regex -- NUL is exactly what this looks for
 const NUL_OR_SURROGATE = /[\u0000\uD800-\uDFFF]/;
 
 const [STATUS_OPEN, STATUS_WON, STATUS_LOST] = DEAL_STATUSES;

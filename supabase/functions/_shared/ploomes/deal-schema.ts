@@ -20,7 +20,7 @@ import {
   MIN_PLAUSIBLE_YEAR,
 } from "./deal-bounds.ts";
 import { ISO_DATE_TIME_WITH_OFFSET, isPloomesDateTime } from "./iso-date.ts";
-import { isRecord } from "./errors.ts";
+import { isRecord } from "./json.ts";
 
 /** A reject reason is stored on the run row; keep it short. */
 export const REJECT_REASON_MAX = 200;

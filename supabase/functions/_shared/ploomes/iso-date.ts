@@ -8,9 +8,8 @@
 export const ISO_DATE_TIME_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Ploomes keeps 7 fractional digits: ticks of 100 ns, 10 000 per millisecond. */
+/** Ploomes keeps 7 fractional digits: ticks of 100 ns. */
 const FRACTION_DIGITS = 7;
-const TICKS_PER_MS = 10_000;
 const MS_PER_SECOND = 1000;
 const MS_PER_MINUTE = 60_000;
 const MINUTES_PER_HOUR = 60;
@@ -86,12 +85,6 @@ export function compareDateTimes(a: string, b: string): number {
   if (left.epochSeconds !== right.epochSeconds) return left.epochSeconds < right.epochSeconds ? -1 : 1;
   if (left.ticks !== right.ticks) return left.ticks < right.ticks ? -1 : 1;
   return 0;
-}
-
-/** Epoch milliseconds (sub-millisecond digits truncated), for arithmetic that needs a number. */
-export function toEpochMs(raw: string): number {
-  const instant = requireInstant(raw);
-  return instant.epochSeconds * MS_PER_SECOND + Math.floor(instant.ticks / TICKS_PER_MS);
 }
 
 function requireInstant(raw: string): PreciseInstant {

@@ -15,8 +15,9 @@
 // repeated nextLink is an error, never an endless loop.
 
 import type { PageResponse, PloomesClient } from "./client.ts";
-import { isRecord, PloomesInvalidResponseError, PloomesLoopError } from "./errors.ts";
+import { PloomesInvalidResponseError, PloomesLoopError } from "./errors.ts";
 import { compareDateTimes, isPloomesDateTime } from "./iso-date.ts";
+import { isRecord } from "./json.ts";
 import { buildFullDealsQuery, buildIncrementalDealsQuery, DEALS } from "./odata.ts";
 import type { Collection, DealsQueryOptions, FullPosition, IncrementalPosition } from "./odata.ts";
 import { HTTP_OK } from "./response.ts";
@@ -45,8 +46,6 @@ export interface DealPage<P> {
   readonly nextPosition: P;
   /** The URL that produced this page (key-free). */
   readonly url: string;
-  /** True when the page came from following `@odata.nextLink`. */
-  readonly viaNextLink: boolean;
   /** What the run should record about how Ploomes paged (ignored nextLink, empty page mid-pass). */
   readonly warnings: readonly string[];
 }
@@ -187,7 +186,6 @@ async function* walk<P>(
         `none of the ${page.value.length} rows has a usable Id/LastUpdateDate, so paging cannot continue ` +
           `(first row: ${describeFields(page.value[0])})`,
         "",
-        false,
         context,
       );
     }
@@ -234,7 +232,7 @@ async function* walk<P>(
       }
     }
 
-    yield { values, nextPosition: position, url: page.url, viaNextLink: "absoluteUrl" in request, warnings };
+    yield { values, nextPosition: position, url: page.url, warnings };
     request = next;
   }
 }

@@ -2,9 +2,11 @@
 // `@odata.nextLink`), or a failure that knows whether it is worth retrying and how to become a
 // PloomesError. Separate from the client so the rules can be read (and tested) on their own.
 
-import { isRecord, isRedirectStatus, parseJson, PloomesHttpError, PloomesInvalidResponseError, redactUrl } from "./errors.ts";
+import { PloomesHttpError, PloomesInvalidResponseError } from "./errors.ts";
 import type { PloomesError, PloomesErrorInit } from "./errors.ts";
-import { isRetryableStatus } from "./retry.ts";
+import { isRecord, parseJson } from "./json.ts";
+import { redactUrl } from "./redact.ts";
+import { isRedirectStatus } from "./status-hints.ts";
 
 /** Status used in retry decisions for a 2xx whose body is unusable for a deterministic reason. */
 export const HTTP_OK = 200;
@@ -46,17 +48,16 @@ export function interpretResponse(
       retryAfter: null,
       label: String(status),
       final: true,
-      toError: (attempts) => new PloomesHttpError(status, text, false, context(attempts)),
+      toError: (attempts) => new PloomesHttpError(status, text, context(attempts)),
     };
   }
   if (!response.ok) {
-    const retryable = isRetryableStatus(status);
     return {
       retryStatus: status,
       retryAfter: response.headers.get("retry-after"),
       label: String(status),
       final: false,
-      toError: (attempts) => new PloomesHttpError(status, body, retryable, context(attempts)),
+      toError: (attempts) => new PloomesHttpError(status, body, context(attempts)),
     };
   }
   const invalid = (reason: string, transient: boolean): Failure => ({
@@ -65,7 +66,7 @@ export function interpretResponse(
     retryAfter: null,
     label: `invalid response (${reason})`,
     final: false,
-    toError: (attempts) => new PloomesInvalidResponseError(status, reason, body, transient, context(attempts)),
+    toError: (attempts) => new PloomesInvalidResponseError(status, reason, body, context(attempts)),
   });
   if (body.trim() === "") return invalid("an empty body", true);
   const parsed = parseJson(body);

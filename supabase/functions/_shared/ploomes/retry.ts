@@ -39,31 +39,24 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   return null;
 }
 
-/**
- * Jitter spreads retries of concurrent clients apart.
- * - `equal` (default): half the exponential step fixed, half random — the server always gets at
- *   least half the step, which matters for 429 on an account-wide limit.
- * - `full`: anywhere between 0 and the step (AWS "full jitter"); spreads best, may retry at once.
- */
-export type Jitter = "equal" | "full";
-
 export interface BackoffOptions {
   readonly baseMs: number;
   readonly capMs: number;
   /** Uniform in [0, 1), like Math.random. */
   readonly random: () => number;
-  readonly jitter?: Jitter;
 }
 
 /**
  * Delay before retry number `attempt` (1 = first retry): step = min(cap, base·2^(attempt−1)),
- * then jitter within that step. Never negative, never above capMs.
+ * then "equal jitter" within that step: half the step fixed, half random. The jitter spreads
+ * retries of concurrent requests apart, and the fixed half guarantees the server at least half
+ * the step, which matters for a 429 on the account-wide limit. Never negative, never above capMs.
  */
 export function backoffDelayMs(attempt: number, options: BackoffOptions): number {
   const exponent = Math.max(0, Math.floor(attempt) - 1);
   const step = Math.min(options.capMs, options.baseMs * 2 ** exponent);
   const r = Math.min(Math.max(options.random(), 0), 1);
-  const delay = options.jitter === "full" ? step * r : step / 2 + (step / 2) * r;
+  const delay = step / 2 + (step / 2) * r;
   return Math.min(options.capMs, Math.floor(delay));
 }
 
@@ -88,7 +81,6 @@ export interface RetryInput {
   readonly random: () => number;
   readonly baseMs?: number;
   readonly capMs?: number;
-  readonly jitter?: Jitter;
   readonly retryAfterCapMs?: number;
 }
 
@@ -111,7 +103,6 @@ export function nextRetry(input: RetryInput): RetryDecision {
       baseMs: input.baseMs ?? DEFAULT_BACKOFF_BASE_MS,
       capMs: input.capMs ?? DEFAULT_BACKOFF_CAP_MS,
       random: input.random,
-      jitter: input.jitter ?? "equal",
     })
     : fromHeader;
   const tooLong = fromHeader !== null && fromHeader > (input.retryAfterCapMs ?? RETRY_AFTER_CAP_MS);

@@ -3,6 +3,7 @@
 // attempt (retries included). Waiting is cancellable and refuses to end after the deadline.
 
 import { BudgetExceededError } from "./errors.ts";
+import type { PloomesErrorInit } from "./errors.ts";
 import { abortReason, realNow, realSleep } from "./timing.ts";
 import type { Now, Sleep } from "./timing.ts";
 
@@ -31,12 +32,11 @@ export interface TokenBucketOptions {
 export interface TokenBucket {
   /**
    * Takes one token, waiting for it if needed. Throws BudgetExceededError (without waiting)
-   * when the token would only be available after `deadlineMs`; rethrows the abort reason if
+   * when the token would only be available after `deadlineMs`, naming `request` (the request
+   * the token is for) so the error is complete where it is thrown; rethrows the abort reason if
    * `signal` aborts while waiting.
    */
-  take(signal: AbortSignal | undefined, deadlineMs: number): Promise<{ waitedMs: number }>;
-  /** Tokens available now (may be fractional). */
-  available(): number;
+  take(signal: AbortSignal | undefined, deadlineMs: number, request?: PloomesErrorInit): Promise<{ waitedMs: number }>;
   /**
    * No token is handed out before `atMs` (Ploomes asked to wait, e.g. a 429 with Retry-After):
    * requests running concurrently all hold back instead of each earning its own 429.
@@ -76,14 +76,10 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   };
 
   return {
-    available: () => {
-      refill();
-      return tokens;
-    },
     holdUntil: (atMs) => {
       heldUntil = Math.max(heldUntil, atMs);
     },
-    async take(signal, deadlineMs) {
+    async take(signal, deadlineMs, request = {}) {
       if (signal?.aborted) throw abortReason(signal);
       const at = refill();
       const waitMs = Math.max(tokens >= 1 ? 0 : Math.ceil((1 - tokens) / tokensPerMs), heldUntil - at);
@@ -93,7 +89,7 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
             `but the deadline is in ${Math.max(0, deadlineMs - at)} ms`,
           deadlineMs,
           waitMs,
-          {},
+          request,
         );
       }
       // Reserve the token now (the balance may go negative), so concurrent takers queue up

@@ -8,7 +8,8 @@ import type { LineItemsSetting } from "../config/config.ts";
 import type { LineItemsChoice, LineItemsPlan, LineItemsSource, SyncDb } from "../db/rpc.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
 import { DOCUMENT_COLLECTIONS, type DocumentKind } from "../ploomes/documents.ts";
-import { isRecord, PloomesHttpError } from "../ploomes/errors.ts";
+import { PloomesHttpError } from "../ploomes/errors.ts";
+import { isRecord } from "../ploomes/json.ts";
 import { buildLineItemsExpand, DEALS_PATH, encodeQueryValue } from "../ploomes/odata.ts";
 import { idOf } from "../ploomes/pages.ts";
 

@@ -123,7 +123,7 @@ async function fetchMaxDealId(options: PassWalkOptions): Promise<number | null> 
   if (first === undefined) return null;
   const id = idOf(first);
   if (id === null) {
-    throw new PloomesInvalidResponseError(HTTP_OK, `the highest Id of ${options.collection?.noun ?? "deals"} is not a safe integer`, "", false, { method: "GET", url: page.url });
+    throw new PloomesInvalidResponseError(HTTP_OK, `the highest Id of ${options.collection?.noun ?? "deals"} is not a safe integer`, "", { method: "GET", url: page.url });
   }
   return id;
 }

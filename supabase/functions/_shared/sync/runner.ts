@@ -5,8 +5,8 @@
 // hint; nothing published, cursor unchanged). Returns the HTTP status and body the handler sends.
 import { describeConfig, type Config } from "../config/config.ts";
 import { parseDealPageToRows } from "../db/deal-payload.ts";
-import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, type SyncDb } from "../db/rpc.ts";
-import type { SyncRequest } from "../http/request-body.ts";
+import { DatabaseError, type ClientStats as DbClientStats, type GrantedClaim, type RunSummary, statsArg, type SyncDb } from "../db/rpc.ts";
+import type { SyncRequest } from "./request.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
 import { PloomesHttpError } from "../ploomes/errors.ts";
 import type { DealPage } from "../ploomes/pages.ts";
@@ -44,9 +44,9 @@ export interface SyncOutcome {
   readonly body: Record<string, unknown>;
 }
 
+/** The client's counters that the run records (db/rpc.ts's ClientStats picks them). */
 function dbStats(ploomes: PloomesClient): DbClientStats {
-  const s = ploomes.stats();
-  return { requests: s.requests, retries: s.retries, throttledWaits: s.throttledWaits };
+  return statsArg(ploomes.stats());
 }
 
 /** CPU this invocation used, when the runtime can tell. */

@@ -5,7 +5,7 @@ import { createClient } from "@supabase/supabase-js";
 import type { Config, DatabaseAccess } from "../config/config.ts";
 import { createSyncDb } from "../db/rpc.ts";
 import { createPloomesClient } from "../ploomes/client.ts";
-import type { SyncRequest } from "../http/request-body.ts";
+import type { SyncRequest } from "./request.ts";
 import type { WorkerClock } from "./budget.ts";
 import { runSync, type SyncOutcome } from "./runner.ts";
 
