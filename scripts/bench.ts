@@ -42,7 +42,11 @@ const QUICK: Sizes = {
 function table(rows: [string, string, string][]): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
   const line = (row: readonly string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(rows[0] ?? ["", "", ""]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+  return [
+    line(rows[0] ?? ["", "", ""]),
+    `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
 }
 
 const round = (value: number): number => Math.round(value * 10) / 10;
@@ -55,7 +59,9 @@ async function main(): Promise<void> {
   await stackUp();
   const startedAt = new Date();
 
-  log(`full pass of ${sizes.pass.deals} deals, ${sizes.pass.latencyMs} ms latency, ${sizes.pass.requestsPerMinute}/min…`);
+  log(
+    `full pass of ${sizes.pass.deals} deals, ${sizes.pass.latencyMs} ms latency, ${sizes.pass.requestsPerMinute}/min…`,
+  );
   const fullPass = await measureFullPass(sizes.pass, resetLocalSyncState);
   log("the predecessor's algorithm on the same account…");
   const predecessor = await measurePredecessor(sizes.pass);
@@ -72,13 +78,25 @@ async function main(): Promise<void> {
   const report = {
     measuredAt: startedAt.toISOString(),
     quick,
-    fullPass30k: { seconds: fullPass.seconds, floorSeconds: fullPass.floorSeconds, ratio: fullPass.ratio, deals: fullPass.deals,
-                   orders: fullPass.orders, lineItemsSource: fullPass.lineItemsSource, invocations: fullPass.invocations,
-                   requests: fullPass.requests },
+    fullPass30k: {
+      seconds: fullPass.seconds,
+      floorSeconds: fullPass.floorSeconds,
+      ratio: fullPass.ratio,
+      deals: fullPass.deals,
+      orders: fullPass.orders,
+      lineItemsSource: fullPass.lineItemsSource,
+      invocations: fullPass.invocations,
+      requests: fullPass.requests,
+    },
     predecessor30k: predecessor,
     pageStoreMs: pageStore,
     finish1M: finish,
-    incremental1pct: { requests: incremental.requests, seconds: incremental.seconds, changed: incremental.changed, deals: sizes.limits.deals },
+    incremental1pct: {
+      requests: incremental.requests,
+      seconds: incremental.seconds,
+      changed: incremental.changed,
+      deals: sizes.limits.deals,
+    },
     cpuMsPer10kDeals: limits.cpuMsPer10kDeals,
     maxInvocationCpuMs: limits.maxCpuMsPerInvocation,
     peakRssMb: limits.peakRssMb,
@@ -89,18 +107,48 @@ async function main(): Promise<void> {
 
   const rows: [string, string, string][] = [
     ["figure", "value", "measured on"],
-    ["fullPass30k", `${fullPass.seconds} s (floor ${fullPass.floorSeconds} s, ratio ${fullPass.ratio})`,
-     `${fullPass.deals} deals + ${fullPass.orders} orders (line items from ${fullPass.lineItemsSource}), ${sizes.pass.latencyMs} ms latency, ` +
-       `${sizes.pass.requestsPerMinute}/min, ${fullPass.invocations} invocation(s), ${fullPass.requests} requests`],
-    ["predecessor30k", `${predecessor.seconds} s for ${predecessor.deals} deals`, "same account: $skip pages one at a time, ≤ 100 pages, upserts of 500"],
-    ["pageStoreMs", `${pageStore.mirror10k} ms → ${pageStore.mirror1M} ms (ratio ${pageStore.ratio})`, `median 300-deal page, ${pageStore.mirrors[0]} vs ${pageStore.mirrors[1]} deals mirrored`],
-    ["finish1M", `max ${finish.maxStatementMs} ms per statement, ${finish.totalMs} ms in all`, `${finish.deals} deals, ${finish.customers} customers, ${finish.dealsDeleted} gone, ${finish.calls} calls`],
-    ["incremental1pct", `${incremental.requests} requests, ${incremental.seconds} s`, `${incremental.changed} of ${sizes.limits.deals} deals changed`],
-    ["cpuMsPer10kDeals", `${limits.cpuMsPer10kDeals ?? "?"} ms`, `function CPU, full pass of ${limits.deals} deals at 120/min`],
-    ["maxInvocationCpuMs", `${limits.maxCpuMsPerInvocation ?? "?"} ms`, `${limits.invocations} invocations, ${limits.killed546} killed (546)`],
+    [
+      "fullPass30k",
+      `${fullPass.seconds} s (floor ${fullPass.floorSeconds} s, ratio ${fullPass.ratio})`,
+      `${fullPass.deals} deals + ${fullPass.orders} orders (line items from ${fullPass.lineItemsSource}), ${sizes.pass.latencyMs} ms latency, ` +
+      `${sizes.pass.requestsPerMinute}/min, ${fullPass.invocations} invocation(s), ${fullPass.requests} requests`,
+    ],
+    [
+      "predecessor30k",
+      `${predecessor.seconds} s for ${predecessor.deals} deals`,
+      "same account: $skip pages one at a time, ≤ 100 pages, upserts of 500",
+    ],
+    [
+      "pageStoreMs",
+      `${pageStore.mirror10k} ms → ${pageStore.mirror1M} ms (ratio ${pageStore.ratio})`,
+      `median 300-deal page, ${pageStore.mirrors[0]} vs ${pageStore.mirrors[1]} deals mirrored`,
+    ],
+    [
+      "finish1M",
+      `max ${finish.maxStatementMs} ms per statement, ${finish.totalMs} ms in all`,
+      `${finish.deals} deals, ${finish.customers} customers, ${finish.dealsDeleted} gone, ${finish.calls} calls`,
+    ],
+    [
+      "incremental1pct",
+      `${incremental.requests} requests, ${incremental.seconds} s`,
+      `${incremental.changed} of ${sizes.limits.deals} deals changed`,
+    ],
+    [
+      "cpuMsPer10kDeals",
+      `${limits.cpuMsPer10kDeals ?? "?"} ms`,
+      `function CPU, full pass of ${limits.deals} deals at 120/min`,
+    ],
+    [
+      "maxInvocationCpuMs",
+      `${limits.maxCpuMsPerInvocation ?? "?"} ms`,
+      `${limits.invocations} invocations, ${limits.killed546} killed (546)`,
+    ],
     ["peakRssMb", `${limits.peakRssMb ?? "?"} MB`, "a function worker's peak RSS (local gateway)"],
-    ["parseValidateMapMs", `${round(dealCpu.parseMs + dealCpu.validateMapMs)} ms (JSON.parse ${dealCpu.parseMs} ms)`,
-     `per 10 000 deals, Node; the rpc payload, built once: ${dealCpu.payloadMs} ms`],
+    [
+      "parseValidateMapMs",
+      `${round(dealCpu.parseMs + dealCpu.validateMapMs)} ms (JSON.parse ${dealCpu.parseMs} ms)`,
+      `per 10 000 deals, Node; the rpc payload, built once: ${dealCpu.payloadMs} ms`,
+    ],
   ];
   const text = `# Benchmark ${startedAt.toISOString()}${quick ? " (--quick)" : ""}\n\n${table(rows)}\n`;
   process.stdout.write(`${text}\n`);

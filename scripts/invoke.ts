@@ -15,7 +15,8 @@ function settings(): { url: string; key: string; cronSecret: string; where: stri
   const env = loadDotEnv();
   const local = readStackKeys();
   const url = env.SUPABASE_URL ?? GATEWAY_URL;
-  const key = env.SUPABASE_ANON_KEY ?? env.SUPABASE_PUBLISHABLE_KEY ?? (url === GATEWAY_URL ? local?.ANON_KEY : undefined);
+  const key = env.SUPABASE_ANON_KEY ?? env.SUPABASE_PUBLISHABLE_KEY ??
+    (url === GATEWAY_URL ? local?.ANON_KEY : undefined);
   const cronSecret = env.CRON_SECRET ?? (url === GATEWAY_URL ? local?.CRON_SECRET : undefined);
   const missing = [
     ...(key ? [] : ["SUPABASE_ANON_KEY (or SUPABASE_PUBLISHABLE_KEY)"]),
@@ -50,7 +51,9 @@ async function main(): Promise<number> {
   } else {
     body = data as Record<string, unknown>;
   }
-  process.stdout.write(values.json ? `${JSON.stringify({ httpStatus: status, ...body }, null, 2)}\n` : `${formatSummary(body)}\n`);
+  process.stdout.write(
+    values.json ? `${JSON.stringify({ httpStatus: status, ...body }, null, 2)}\n` : `${formatSummary(body)}\n`,
+  );
   return status === 200 ? 0 : 1;
 }
 

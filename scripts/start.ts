@@ -3,7 +3,7 @@
 // the gateway and the Deno function (the same path pg_net uses) until the pass completes, then
 // print the summary and the top 10 customers. Exits non-zero with the error and its hint.
 import { stackUp } from "../local/stack/stack.ts";
-import { callFunction, topCustomers, withProgress, type SyncCall } from "./lib/gateway-sync.ts";
+import { callFunction, type SyncCall, topCustomers, withProgress } from "./lib/gateway-sync.ts";
 import { prepareLocalFunction } from "./lib/local-function.ts";
 import { formatSummary, formatTopCustomers } from "./lib/summary.ts";
 
@@ -25,7 +25,11 @@ async function main(): Promise<number> {
     if (call.status !== 200 || call.body.status !== "partial") break;
   }
   if (call === null || call.status !== 200) {
-    say(`\nsync failed (HTTP ${call?.status ?? "?"}). Runs are recorded in ploomes_sync.runs; logs in .local/logs/function-sync-customer-sales.log`);
+    say(
+      `\nsync failed (HTTP ${
+        call?.status ?? "?"
+      }). Runs are recorded in ploomes_sync.runs; logs in .local/logs/function-sync-customer-sales.log`,
+    );
     return 1;
   }
   if (call.body.status === "partial") {

@@ -8,7 +8,10 @@ import { formatSummary } from "./lib/summary.ts";
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      full: { type: "boolean" }, incremental: { type: "boolean" }, "dry-run": { type: "boolean" }, json: { type: "boolean" },
+      full: { type: "boolean" },
+      incremental: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
     },
     strict: true,
   });
@@ -16,10 +19,15 @@ async function main(): Promise<number> {
   const mode = values.full ? "full" : values.incremental ? "incremental" : "auto";
   const log = values.json ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
   await prepareLocalFunction(log);
-  const call = await (values.json
-    ? callFunction({ mode, dryRun: values["dry-run"] ?? false, trigger: "cli" })
-    : withProgress(callFunction({ mode, dryRun: values["dry-run"] ?? false, trigger: "cli" }), log));
-  process.stdout.write(values.json ? `${JSON.stringify({ httpStatus: call.status, ...call.body }, null, 2)}\n` : `${formatSummary(call.body)}\n`);
+  const call =
+    await (values.json
+      ? callFunction({ mode, dryRun: values["dry-run"] ?? false, trigger: "cli" })
+      : withProgress(callFunction({ mode, dryRun: values["dry-run"] ?? false, trigger: "cli" }), log));
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ httpStatus: call.status, ...call.body }, null, 2)}\n`
+      : `${formatSummary(call.body)}\n`,
+  );
   return call.status === 200 ? 0 : 1;
 }
 

@@ -4,10 +4,10 @@
 // integration and e2e one after the other, since they share the database). Every step runs even
 // if an earlier one failed, and the last line sums up tests and checks.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { psql } from "../local/stack/database.ts";
-import { DB_URL, FUNCTIONS_DIR, LOCAL_DIR, MATRIX_SUMMARY_FILE, PROJECT_ROOT, binPath } from "../local/stack/paths.ts";
+import { binPath, DB_URL, FUNCTIONS_DIR, LOCAL_DIR, MATRIX_SUMMARY_FILE, PROJECT_ROOT } from "../local/stack/paths.ts";
 import { stackUp } from "../local/stack/stack.ts";
 
 interface StepResult {
@@ -20,9 +20,18 @@ interface StepResult {
 const results: StepResult[] = [];
 
 /** Runs one step, streaming its output live (CI logs show progress) while keeping it for counting. */
-async function step(name: string, cmd: string, args: string[], count?: (output: string, ok: boolean) => { passed: number; failed: number }): Promise<void> {
+async function step(
+  name: string,
+  cmd: string,
+  args: string[],
+  count?: (output: string, ok: boolean) => { passed: number; failed: number },
+): Promise<void> {
   process.stdout.write(`\n▶ ${name}\n`);
-  const child = spawn(cmd, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PGPASSWORD: "postgres" } });
+  const child = spawn(cmd, args, {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PGPASSWORD: "postgres" },
+  });
   let output = "";
   const keep = (chunk: Buffer, to: NodeJS.WriteStream) => {
     output += chunk.toString("utf8");
@@ -42,10 +51,21 @@ async function step(name: string, cmd: string, args: string[], count?: (output: 
 
 function vitestStep(name: string, projects: string[]): Promise<void> {
   const report = join(LOCAL_DIR, `vitest-${name}.json`);
-  const args = ["run", ...projects.flatMap((p) => ["--project", p]), "--passWithNoTests", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
+  const args = [
+    "run",
+    ...projects.flatMap((p) => ["--project", p]),
+    "--passWithNoTests",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ];
   return step(`vitest ${projects.join(" + ")}`, binPath("vitest"), args, (_output, ok) => {
     if (!existsSync(report)) return { passed: 0, failed: 1 };
-    const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number; numTotalTestSuites: number };
+    const json = JSON.parse(readFileSync(report, "utf8")) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numTotalTestSuites: number;
+    };
     return { passed: json.numPassedTests, failed: json.numFailedTests + (ok ? 0 : json.numFailedTests === 0 ? 1 : 0) };
   });
 }
@@ -60,7 +80,12 @@ function pgProveCounts(output: string, ok: boolean): { passed: number; failed: n
 /** The bad-input matrix's line: cases run, converged to mirror = source, rows lost on the way. */
 function matrixSummary(): string {
   if (!existsSync(MATRIX_SUMMARY_FILE)) return "bad-input matrix: did not run";
-  const m = JSON.parse(readFileSync(MATRIX_SUMMARY_FILE, "utf8")) as { cases: number; converged: number; rowsLost: number; total: number };
+  const m = JSON.parse(readFileSync(MATRIX_SUMMARY_FILE, "utf8")) as {
+    cases: number;
+    converged: number;
+    rowsLost: number;
+    total: number;
+  };
   return `bad-input matrix: ${m.total} cases, ${m.converged} converged, ${m.rowsLost} rows lost`;
 }
 
@@ -80,13 +105,44 @@ async function main(): Promise<void> {
   await step("lint (deno lint)", binPath("deno"), ["lint"]);
   for (const entry of functionEntries) {
     const config = join(entry, "..", "deno.json");
-    await step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), ["check", ...(existsSync(config) ? ["--config", config] : []), entry]);
+    await step(`deno check ${entry.slice(PROJECT_ROOT.length + 1)}`, binPath("deno"), [
+      "check",
+      ...(existsSync(config) ? ["--config", config] : []),
+      entry,
+    ]);
   }
-  const schemas = ["public", "ploomes_sync"].filter((s) => psql(["-At", "-c", `select 1 from pg_namespace where nspname = '${s}'`]).trim() === "1");
-  await step("supabase db lint", binPath("supabase"), ["db", "lint", "--db-url", DB_URL, "--schema", schemas.join(","), "--level", "warning", "--fail-on", "error"]);
-  await step("supabase db advisors", binPath("supabase"), ["db", "advisors", "--db-url", DB_URL, "--type", "all", "--fail-on", "warn"]);
+  const schemas = ["public", "ploomes_sync"].filter((s) =>
+    psql(["-At", "-c", `select 1 from pg_namespace where nspname = '${s}'`]).trim() === "1"
+  );
+  await step("supabase db lint", binPath("supabase"), [
+    "db",
+    "lint",
+    "--db-url",
+    DB_URL,
+    "--schema",
+    schemas.join(","),
+    "--level",
+    "warning",
+    "--fail-on",
+    "error",
+  ]);
+  await step("supabase db advisors", binPath("supabase"), [
+    "db",
+    "advisors",
+    "--db-url",
+    DB_URL,
+    "--type",
+    "all",
+    "--fail-on",
+    "warn",
+  ]);
   const sqlTests = readdirSync(join(PROJECT_ROOT, "supabase", "tests")).filter((f) => f.endsWith(".test.sql")).sort();
-  await step("pgTAP (pg_prove)", "pg_prove", ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))], pgProveCounts);
+  await step(
+    "pgTAP (pg_prove)",
+    "pg_prove",
+    ["-d", DB_URL, ...sqlTests.map((f) => join("supabase", "tests", f))],
+    pgProveCounts,
+  );
   await vitestStep("fast", ["unit", "simulator"]);
   rmSync(MATRIX_SUMMARY_FILE, { force: true });
   await vitestStep("integration", ["integration"]);
@@ -96,7 +152,9 @@ async function main(): Promise<void> {
   const passed = results.reduce((sum, r) => sum + r.passed, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);
   process.stdout.write("\nSummary\n");
-  for (const r of results) process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.passed} passed, ${r.failed} failed)\n`);
+  for (const r of results) {
+    process.stdout.write(`  ${r.ok ? "✓" : "✗"} ${r.name} (${r.passed} passed, ${r.failed} failed)\n`);
+  }
   process.stdout.write(`${matrix}\n`);
   process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
   process.exit(results.every((r) => r.ok) ? 0 : 1);

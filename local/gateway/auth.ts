@@ -61,14 +61,22 @@ export function resolveRole(
   nowSeconds: number,
 ): AuthOutcome {
   if (!apikey) {
-    return { ok: false, status: 401, body: { message: "No API key found in request", hint: "send your project's key in the apikey header" } };
+    return {
+      ok: false,
+      status: 401,
+      body: { message: "No API key found in request", hint: "send your project's key in the apikey header" },
+    };
   }
   const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
   const token = bearer && !bearer.startsWith("sb_") ? bearer : apikey;
   if (sameSecret(token, keys.SECRET_KEY)) return { ok: true, role: "service_role", claims: { role: "service_role" } };
   if (sameSecret(token, keys.PUBLISHABLE_KEY)) return { ok: true, role: "anon", claims: { role: "anon" } };
   if (token.startsWith("sb_")) {
-    return { ok: false, status: 401, body: { message: "Invalid API key", hint: "use the keys printed by npm run stack:status" } };
+    return {
+      ok: false,
+      status: 401,
+      body: { message: "Invalid API key", hint: "use the keys printed by npm run stack:status" },
+    };
   }
   return verifyJwt(token, keys.JWT_SECRET, nowSeconds);
 }

@@ -21,7 +21,9 @@ function rejection(message: string): FunctionJwtRejection {
 
 function headerAlg(token: string): unknown {
   try {
-    const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { alg?: unknown };
+    const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as {
+      alg?: unknown;
+    };
     return header.alg;
   } catch {
     return undefined;

@@ -16,7 +16,13 @@ import { FunctionConfigFile } from "./function-config.ts";
 import { checkFunctionJwt } from "./function-jwt.ts";
 import { headerValue, sendJson } from "./http.ts";
 import { FunctionWorker, type WorkerEnd, type WorkerStats } from "./worker.ts";
-import { PLATFORM_WORKER_LIMITS, validateLimits, WORKER_LIMIT_STATUS, workerLimitBody, type WorkerLimits } from "./worker-limits.ts";
+import {
+  PLATFORM_WORKER_LIMITS,
+  validateLimits,
+  WORKER_LIMIT_STATUS,
+  workerLimitBody,
+  type WorkerLimits,
+} from "./worker-limits.ts";
 
 const FUNCTION_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** Hop-by-hop headers a proxy must not forward. */
@@ -93,7 +99,10 @@ export class FunctionHost {
   readonly limits: WorkerLimits;
   private readonly current = new Map<string, FunctionWorker>();
   private readonly history = new Map<string, FunctionWorker[]>();
-  private readonly dropped = new Map<string, { workers: number; requests: number; cpuMs: number; peakRssBytes: number }>();
+  private readonly dropped = new Map<
+    string,
+    { workers: number; requests: number; cpuMs: number; peakRssBytes: number }
+  >();
   private readonly configs = new Map<string, FunctionConfigFile>();
   private readonly logs = new Map<string, WriteStream>();
   private denoExecutable: Promise<string> | undefined;
@@ -119,10 +128,16 @@ export class FunctionHost {
    * request runs the current code with the current env (like `supabase functions serve`).
    */
   private envStamp(): string {
-    const envPart = this.options.envFiles.map((f) => (existsSync(f) ? `${f}:${statSync(f).mtimeMs}:${statSync(f).size}` : `${f}:-`));
+    const envPart = this.options.envFiles.map((
+      f,
+    ) => (existsSync(f) ? `${f}:${statSync(f).mtimeMs}:${statSync(f).size}` : `${f}:-`));
     const dirs = this.options.functionDirs.map((d) => d.dir).filter((d) => existsSync(d));
-    const newestSource = Math.max(0, ...dirs.flatMap((dir) =>
-      readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => statSync(join(dir, f)).mtimeMs)));
+    const newestSource = Math.max(
+      0,
+      ...dirs.flatMap((dir) =>
+        readdirSync(dir, { recursive: true, encoding: "utf8" }).map((f) => statSync(join(dir, f)).mtimeMs)
+      ),
+    );
     return [...envPart, String(newestSource)].join("|");
   }
 
@@ -156,7 +171,13 @@ export class FunctionHost {
       name,
       entry,
       denoExecutable: this.denoExecutable,
-      runArgs: ["--allow-net", "--allow-env", "--allow-read", `--v8-flags=--max-old-space-size=${this.limits.memoryMb}`, ...configArgs],
+      runArgs: [
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        `--v8-flags=--max-old-space-size=${this.limits.memoryMb}`,
+        ...configArgs,
+      ],
       env: this.functionEnv(),
       cwd: this.options.cwd,
       log,
@@ -194,7 +215,7 @@ export class FunctionHost {
 
   /** The worker that takes this request: the current one if it still accepts, else a new one. */
   private async route(name: string, entry: string): Promise<FunctionWorker> {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       const stamp = this.envStamp();
       let worker = this.current.get(name);
       if (worker && worker.envStamp !== stamp) worker.retire("SourceChanged", "the function's code or env changed");
@@ -211,19 +232,30 @@ export class FunctionHost {
     }
     const found = this.entryFor(name);
     if (!found) {
-      sendJson(res, 404, { code: "NOT_FOUND", message: `Requested function was not found: no supabase/functions/${name}/index.ts` });
+      sendJson(res, 404, {
+        code: "NOT_FOUND",
+        message: `Requested function was not found: no supabase/functions/${name}/index.ts`,
+      });
       return;
     }
     let verifyJwt: boolean;
     try {
       verifyJwt = found.config.settingsFor(name).verifyJwt;
     } catch (error) {
-      sendJson(res, 500, { code: "LOCAL_CONFIG_ERROR", message: `Cannot read the settings of function ${name}: ${(error as Error).message}` });
+      sendJson(res, 500, {
+        code: "LOCAL_CONFIG_ERROR",
+        message: `Cannot read the settings of function ${name}: ${(error as Error).message}`,
+      });
       return;
     }
     if (verifyJwt) {
       const nowSeconds = Math.floor(Date.now() / MS_PER_SECOND);
-      const rejected = checkFunctionJwt(req.method, headerValue(req, "authorization"), this.options.jwtSecret, nowSeconds);
+      const rejected = checkFunctionJwt(
+        req.method,
+        headerValue(req, "authorization"),
+        this.options.jwtSecret,
+        nowSeconds,
+      );
       if (rejected) {
         sendJson(res, rejected.status, rejected.body);
         return;
@@ -231,25 +263,39 @@ export class FunctionHost {
     }
     const hasBody = req.method !== "GET" && req.method !== "HEAD";
     const chunks: Buffer[] = [];
-    if (hasBody) for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (hasBody) { for await (const chunk of req) chunks.push(chunk as Buffer); }
     let worker: FunctionWorker;
     try {
       worker = await this.route(name, found.entry);
     } catch (error) {
-      sendJson(res, 503, { code: "BOOT_ERROR", message: `Function ${name} failed to start: ${(error as Error).message}; see .local/logs/function-${name}.log` });
+      sendJson(res, 503, {
+        code: "BOOT_ERROR",
+        message: `Function ${name} failed to start: ${(error as Error).message}; see .local/logs/function-${name}.log`,
+      });
       return;
     }
     await this.proxy(req, res, worker, name, rest, hasBody ? Buffer.concat(chunks) : undefined);
   }
 
-  private async forward(req: IncomingMessage, port: number, path: string, body: Buffer<ArrayBuffer> | undefined, signal: AbortSignal): Promise<UpstreamOutcome> {
+  private async forward(
+    req: IncomingMessage,
+    port: number,
+    path: string,
+    body: Buffer<ArrayBuffer> | undefined,
+    signal: AbortSignal,
+  ): Promise<UpstreamOutcome> {
     const headers = new Headers();
     for (const [key, value] of Object.entries(req.headers)) {
       if (HOP_HEADERS.has(key) || value === undefined) continue;
       headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
     try {
-      const upstream = await fetch(`http://127.0.0.1:${port}${path}`, { method: req.method ?? "GET", headers, body, signal });
+      const upstream = await fetch(`http://127.0.0.1:${port}${path}`, {
+        method: req.method ?? "GET",
+        headers,
+        body,
+        signal,
+      });
       const responseBody = Buffer.from(await upstream.arrayBuffer());
       const outHeaders: Record<string, string> = {};
       upstream.headers.forEach((value, key) => {
@@ -261,7 +307,14 @@ export class FunctionHost {
     }
   }
 
-  private async proxy(req: IncomingMessage, res: ServerResponse, worker: FunctionWorker, name: string, rest: string, body: Buffer<ArrayBuffer> | undefined): Promise<void> {
+  private async proxy(
+    req: IncomingMessage,
+    res: ServerResponse,
+    worker: FunctionWorker,
+    name: string,
+    rest: string,
+    body: Buffer<ArrayBuffer> | undefined,
+  ): Promise<void> {
     const done = worker.begin();
     const controller = new AbortController();
     try {
@@ -282,7 +335,11 @@ export class FunctionHost {
         res.writeHead(outcome.status, outcome.headers);
         res.end(outcome.body);
       } else if (outcome.kind === "ended") {
-        sendJson(res, WORKER_LIMIT_STATUS, workerLimitBody(outcome.end.reason === "BootFailure" ? "EarlyDrop" : outcome.end.reason));
+        sendJson(
+          res,
+          WORKER_LIMIT_STATUS,
+          workerLimitBody(outcome.end.reason === "BootFailure" ? "EarlyDrop" : outcome.end.reason),
+        );
       } else {
         sendJson(res, 502, { code: "WORKER_ERROR", message: `Function ${name} failed: ${outcome.error.message}` });
       }

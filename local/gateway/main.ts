@@ -18,7 +18,15 @@ import { join } from "node:path";
 import pg from "pg";
 import { requireStackKeys } from "../stack/keys.ts";
 import {
-  DB_URL, FUNCTIONS_DIR, FUNCTIONS_ENV_FILE, GATEWAY_HOST, GATEWAY_PORT, GATEWAY_URL, LOGS_DIR, PROJECT_ROOT, binPath,
+  binPath,
+  DB_URL,
+  FUNCTIONS_DIR,
+  FUNCTIONS_ENV_FILE,
+  GATEWAY_HOST,
+  GATEWAY_PORT,
+  GATEWAY_URL,
+  LOGS_DIR,
+  PROJECT_ROOT,
 } from "../stack/paths.ts";
 import { resolveRole } from "./auth.ts";
 import { FunctionHost } from "./functions.ts";
@@ -61,12 +69,18 @@ function notImplemented(res: ServerResponse, path: string): void {
   sendJson(res, 501, {
     code: "LOCAL_STACK_NOT_IMPLEMENTED",
     message: `${path} is not served by the local gateway`,
-    hint: "The Docker-free stack implements only /rest/v1/rpc/<fn> and /functions/v1/<fn>. Use `supabase start` (Docker) for the full API.",
+    hint:
+      "The Docker-free stack implements only /rest/v1/rpc/<fn> and /functions/v1/<fn>. Use `supabase start` (Docker) for the full API.",
   });
 }
 
 async function handleRpc(req: IncomingMessage, res: ServerResponse, fn: string, url: URL): Promise<void> {
-  const auth = resolveRole(headerValue(req, "apikey"), headerValue(req, "authorization"), keys, Math.floor(Date.now() / 1000));
+  const auth = resolveRole(
+    headerValue(req, "apikey"),
+    headerValue(req, "authorization"),
+    keys,
+    Math.floor(Date.now() / 1000),
+  );
   if (!auth.ok) {
     sendJson(res, auth.status, auth.body);
     return;
@@ -78,10 +92,17 @@ async function handleRpc(req: IncomingMessage, res: ServerResponse, fn: string, 
     const raw = (await readBody(req, RPC_BODY_LIMIT_BYTES)).toString("utf8");
     try {
       const parsed: unknown = raw.trim() === "" ? {} : JSON.parse(raw);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the body must be a JSON object of named arguments");
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new Error("the body must be a JSON object of named arguments");
+      }
       args = parsed as Record<string, unknown>;
     } catch (error) {
-      sendJson(res, 400, { code: "PGRST102", message: `Invalid JSON body: ${(error as Error).message}`, details: null, hint: null });
+      sendJson(res, 400, {
+        code: "PGRST102",
+        message: `Invalid JSON body: ${(error as Error).message}`,
+        details: null,
+        hint: null,
+      });
       return;
     }
   }

@@ -38,15 +38,19 @@ export interface BatchResult {
  */
 export async function readSettings(client: PoolClient): Promise<WorkerSettings> {
   const { rows } = await client.query<{ batch_size: string | null; ttl: string | null }>(
-    "select current_setting('pg_net.batch_size', true) as batch_size, current_setting('pg_net.ttl', true) as ttl");
+    "select current_setting('pg_net.batch_size', true) as batch_size, current_setting('pg_net.ttl', true) as ttl",
+  );
   const raw = rows[0]?.batch_size ?? null;
   const ttl = rows[0]?.ttl || DEFAULT_TTL;
   const batchSize = raw === null || raw === "" ? DEFAULT_BATCH_SIZE : Number(raw);
-  if (Number.isInteger(batchSize) && batchSize >= 0 && batchSize <= MAX_BATCH_SIZE) return { batchSize, ttl, problem: null };
+  if (Number.isInteger(batchSize) && batchSize >= 0 && batchSize <= MAX_BATCH_SIZE) {
+    return { batchSize, ttl, problem: null };
+  }
   return {
     batchSize: DEFAULT_BATCH_SIZE,
     ttl,
-    problem: `pg_net.batch_size = ${JSON.stringify(raw)} is not an integer from 0 to ${MAX_BATCH_SIZE}, so the worker uses ` +
+    problem:
+      `pg_net.batch_size = ${JSON.stringify(raw)} is not an integer from 0 to ${MAX_BATCH_SIZE}, so the worker uses ` +
       `${DEFAULT_BATCH_SIZE}; fix it as the superuser: alter system set pg_net.batch_size = <n>; select net.worker_restart();`,
   };
 }
@@ -60,12 +64,14 @@ export async function runBatch(client: PoolClient, settings: WorkerSettings, sen
     const expired = await client.query(
       `with rows as (select ctid from net._http_response where created < now() - $1::interval order by created limit $2)
        delete from net._http_response r using rows where r.ctid = rows.ctid`,
-      [settings.ttl, settings.batchSize]);
+      [settings.ttl, settings.batchSize],
+    );
     const { rows: requests } = await client.query<QueuedRequest>(
       `with rows as (select id from net.http_request_queue order by id limit $1)
        delete from net.http_request_queue q using rows where q.id = rows.id
        returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds`,
-      [settings.batchSize]);
+      [settings.batchSize],
+    );
     requests.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
     const outcomes = await Promise.all(requests.map(send));
     if (requests.length > 0) {
@@ -80,7 +86,8 @@ export async function runBatch(client: PoolClient, settings: WorkerSettings, sen
           outcomes.map((o) => o.content),
           outcomes.map((o) => o.timedOut),
           outcomes.map((o) => o.errorMsg),
-        ]);
+        ],
+      );
     }
     await client.query("commit");
     return { consumed: requests.length, expired: expired.rowCount ?? 0 };

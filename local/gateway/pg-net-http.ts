@@ -42,7 +42,12 @@ function curlStyleError(error: unknown): string {
 }
 
 const failure = (errorMsg: string, timedOut: boolean): Outcome => ({
-  statusCode: null, contentType: null, headers: null, content: null, timedOut, errorMsg,
+  statusCode: null,
+  contentType: null,
+  headers: null,
+  content: null,
+  timedOut,
+  errorMsg,
 });
 
 /** Sends one queued request; `cancel` aborts it without an outcome (RequestCancelled). */
@@ -73,7 +78,10 @@ export async function sendRequest(request: QueuedRequest, cancel: AbortSignal): 
   } catch (error) {
     if (cancel.aborted) throw new RequestCancelled(`request ${request.id} cancelled: the pg_net worker is stopping`);
     if (timeout.aborted) {
-      return failure(`Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${Date.now() - started} ms`, true);
+      return failure(
+        `Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${Date.now() - started} ms`,
+        true,
+      );
     }
     return failure(curlStyleError(error), false);
   }

@@ -8,8 +8,8 @@
 // until the next wake. A poll every second covers a notification lost while reconnecting.
 import pg from "pg";
 import type { Pool } from "pg";
-import { readSettings, runBatch, type BatchResult } from "./pg-net-batch.ts";
-import { RequestCancelled, sendRequest, type Outcome, type QueuedRequest } from "./pg-net-http.ts";
+import { type BatchResult, readSettings, runBatch } from "./pg-net-batch.ts";
+import { type Outcome, type QueuedRequest, RequestCancelled, sendRequest } from "./pg-net-http.ts";
 
 const CHANNEL = "pg_net_stand_in";
 /** The longest a request waits when its wake-up notification was lost. */
@@ -29,7 +29,11 @@ export class PgNetWorker {
   private readonly cancel = new AbortController();
   private lastProblem: string | null = null;
 
-  constructor(private readonly pool: Pool, private readonly connectionString: string, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly connectionString: string,
+    private readonly log: (line: string) => void,
+  ) {}
 
   async start(): Promise<void> {
     this.poller = setInterval(() => this.kick(), POLL_INTERVAL_MS);
@@ -89,7 +93,11 @@ export class PgNetWorker {
         result = await this.batch();
       } catch (error) {
         if (!this.stopped && !(error instanceof RequestCancelled)) {
-          this.log(`pg_net worker: the batch was rolled back, its requests stay queued and are retried: ${(error as Error).message}`);
+          this.log(
+            `pg_net worker: the batch was rolled back, its requests stay queued and are retried: ${
+              (error as Error).message
+            }`,
+          );
         }
         return; // the poll retries within a second
       }
@@ -120,7 +128,9 @@ export class PgNetWorker {
       if (settings.problem !== this.lastProblem && settings.problem) this.log(`pg_net worker: ${settings.problem}`);
       this.lastProblem = settings.problem;
       const result = await runBatch(client, settings, (request) => this.send(request));
-      if (result.consumed > 0) this.log(`pg_net: batch of ${result.consumed} recorded (pg_net.batch_size = ${settings.batchSize})`);
+      if (result.consumed > 0) {
+        this.log(`pg_net: batch of ${result.consumed} recorded (pg_net.batch_size = ${settings.batchSize})`);
+      }
       return result;
     } catch (error) {
       failure = error as Error;
@@ -132,7 +142,9 @@ export class PgNetWorker {
 
   private async send(request: QueuedRequest): Promise<Outcome> {
     const outcome = await sendRequest(request, this.cancel.signal);
-    this.log(`pg_net: request ${request.id} ${request.method} ${request.url} → ${outcome.statusCode ?? outcome.errorMsg}`);
+    this.log(
+      `pg_net: request ${request.id} ${request.method} ${request.url} → ${outcome.statusCode ?? outcome.errorMsg}`,
+    );
     return outcome;
   }
 }

@@ -3,7 +3,7 @@
 // in `request.jwt.claims`, a JSON result, and PostgREST-shaped errors.
 import type { Pool } from "pg";
 import type { ApiRole } from "./auth.ts";
-import { postgrestErrorFrom, type DatabaseErrorLike, type PostgrestErrorBody } from "./postgrest-errors.ts";
+import { type DatabaseErrorLike, type PostgrestErrorBody, postgrestErrorFrom } from "./postgrest-errors.ts";
 
 /** statement_timeout per role, as Supabase sets it (service_role inherits authenticator's). */
 const STATEMENT_TIMEOUT: Record<ApiRole, string> = { anon: "3s", authenticated: "8s", service_role: "8s" };
@@ -27,7 +27,9 @@ function quoteIdent(name: string): string {
 
 async function findFunctions(pool: Pool, name: string): Promise<FunctionSignature[]> {
   // Only IN/INOUT/VARIADIC arguments are callable by name; OUT ones shape the result.
-  const { rows } = await pool.query<{ names: string[] | null; types: string[]; required: number; retset: boolean; void: boolean }>(
+  const { rows } = await pool.query<
+    { names: string[] | null; types: string[]; required: number; retset: boolean; void: boolean }
+  >(
     `select coalesce((select array_agg(a.name order by a.ord)
                         from unnest(coalesce(p.proargnames, '{}'), coalesce(p.proargmodes, '{}')) with ordinality as a(name, mode, ord)
                        where coalesce(a.mode, 'i') in ('i', 'b', 'v')), '{}') as names,
@@ -63,7 +65,8 @@ function notFound(name: string, given: string[]): RpcResult {
     body: {
       code: "PGRST202",
       message: `Could not find the function public.${name}(${given.join(", ")}) in the schema cache`,
-      details: `Searched for the function public.${name} ${params} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
+      details:
+        `Searched for the function public.${name} ${params} or with a single unnamed json/jsonb parameter, but no matches were found in the schema cache.`,
       hint: null,
     },
   };
@@ -83,13 +86,17 @@ export async function callRpc(
   // Like PostgREST, arguments travel as one JSON document turned into a typed record by
   // Postgres itself, so JSON arrays become SQL arrays and objects become json/jsonb.
   const columns = given.map((g) => `${quoteIdent(g)} ${fn.argTypes[fn.argNames.indexOf(g)]}`).join(", ");
-  const call = `public.${quoteIdent(name)}(${given.map((g) => `${quoteIdent(g)} := _args.${quoteIdent(g)}`).join(", ")})`;
+  const call = `public.${quoteIdent(name)}(${
+    given.map((g) => `${quoteIdent(g)} := _args.${quoteIdent(g)}`).join(", ")
+  })`;
   const source = given.length > 0 ? ` from json_to_record($1::json) as _args(${columns})` : "";
   const sql = fn.returnsVoid
     ? `select ${call}${source}`
     : fn.returnsSet
-      ? `select coalesce(json_agg(_r), '[]'::json) as result${source || " from"}${source ? "," : ""} lateral ${call} as _r`
-      : `select to_json(${call}) as result${source}`;
+    ? `select coalesce(json_agg(_r), '[]'::json) as result${source || " from"}${
+      source ? "," : ""
+    } lateral ${call} as _r`
+    : `select to_json(${call}) as result${source}`;
 
   const client = await pool.connect();
   try {

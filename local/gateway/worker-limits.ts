@@ -125,16 +125,32 @@ export class WorkerBudget {
       return { action: "kill", reason: "Memory", detail: `RSS ${mib(this.lastRssBytes)} over the ${memoryMb} MiB cap` };
     }
     if (this.cpuMs >= cpuHardMs) {
-      return { action: "kill", reason: "CPUTime", detail: `CPU ${Math.round(this.cpuMs)} ms reached the hard limit of ${cpuHardMs} ms` };
+      return {
+        action: "kill",
+        reason: "CPUTime",
+        detail: `CPU ${Math.round(this.cpuMs)} ms reached the hard limit of ${cpuHardMs} ms`,
+      };
     }
     if (this.msUntilWallClock(nowMs) <= 0) {
-      return { action: "kill", reason: "WallClockTime", detail: `age ${this.ageMs(nowMs)} ms reached the wall clock of ${wallClockMs} ms` };
+      return {
+        action: "kill",
+        reason: "WallClockTime",
+        detail: `age ${this.ageMs(nowMs)} ms reached the wall clock of ${wallClockMs} ms`,
+      };
     }
     if (this.cpuMs >= cpuSoftMs) {
-      return { action: "retire", reason: "CPUTime", detail: `CPU ${Math.round(this.cpuMs)} ms reached the soft limit of ${cpuSoftMs} ms` };
+      return {
+        action: "retire",
+        reason: "CPUTime",
+        detail: `CPU ${Math.round(this.cpuMs)} ms reached the soft limit of ${cpuSoftMs} ms`,
+      };
     }
     if (this.msUntilRetire(nowMs) <= 0) {
-      return { action: "retire", reason: "WallClockTime", detail: `age ${this.ageMs(nowMs)} ms passed half the wall clock of ${wallClockMs} ms` };
+      return {
+        action: "retire",
+        reason: "WallClockTime",
+        detail: `age ${this.ageMs(nowMs)} ms passed half the wall clock of ${wallClockMs} ms`,
+      };
     }
     return { action: "none" };
   }

@@ -6,11 +6,18 @@
 // `ended` settles the moment the worker is killed or dies, so requests in flight answer 546 at
 // once instead of waiting for a socket error. Deno also gets V8's old-space cap, and a V8
 // out-of-memory abort (seen on stderr) is reported as reason Memory.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import type { WriteStream } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { readProcSample } from "./proc-stats.ts";
-import { mib, WorkerBudget, type LimitVerdict, type RetireReason, type ShutdownReason, type WorkerLimits } from "./worker-limits.ts";
+import {
+  type LimitVerdict,
+  mib,
+  type RetireReason,
+  type ShutdownReason,
+  WorkerBudget,
+  type WorkerLimits,
+} from "./worker-limits.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 const READY_POLL_MS = 25;
@@ -71,7 +78,10 @@ export interface WorkerStats {
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once("error", (error) => reject(new Error(`could not reserve a port for a function worker: ${error.message}`)));
+    server.once(
+      "error",
+      (error) => reject(new Error(`could not reserve a port for a function worker: ${error.message}`)),
+    );
     server.listen(0, HOST, () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
@@ -95,8 +105,9 @@ function waitForPort(port: number, deadline: number, gone: () => string | null):
       });
       socket.once("error", () => {
         socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`the Deno process did not listen on port ${port} within ${READY_TIMEOUT_MS} ms`));
-        else setTimeout(attempt, READY_POLL_MS);
+        if (Date.now() > deadline) {
+          reject(new Error(`the Deno process did not listen on port ${port} within ${READY_TIMEOUT_MS} ms`));
+        } else setTimeout(attempt, READY_POLL_MS);
       });
     };
     attempt();
@@ -173,8 +184,16 @@ export class FunctionWorker {
     child.once("error", (error) => this.onExit(null, null, `could not run ${executable}: ${error.message}`));
     child.once("close", (code: number | null, signal: NodeJS.Signals | null) => this.onExit(code, signal, null));
     try {
-      await waitForPort(port, Date.now() + READY_TIMEOUT_MS, () =>
-        this.end ? `the worker ended while booting: ${this.end.detail}` : this.hasExited ? "the Deno process exited before listening" : null);
+      await waitForPort(
+        port,
+        Date.now() + READY_TIMEOUT_MS,
+        () =>
+          this.end
+            ? `the worker ended while booting: ${this.end.detail}`
+            : this.hasExited
+            ? "the Deno process exited before listening"
+            : null,
+      );
     } catch (error) {
       this.finish({ reason: "BootFailure", detail: (error as Error).message }, "failed to boot");
       child.kill("SIGKILL");
@@ -221,12 +240,18 @@ export class FunctionWorker {
 
   private figures(now: number): string {
     const age = this.readyAtMs === null ? "booting" : `${((now - this.readyAtMs) / 1000).toFixed(1)} s`;
-    return `cpu=${Math.round(this.budget.cpuMs)} ms rss=${mib(this.budget.lastRssBytes)} peak_rss=${mib(this.budget.peakRssBytes)} ` +
+    return `cpu=${Math.round(this.budget.cpuMs)} ms rss=${mib(this.budget.lastRssBytes)} peak_rss=${
+      mib(this.budget.peakRssBytes)
+    } ` +
       `age=${age} requests=${this.requests} in_flight=${this.inFlight}`;
   }
 
   private event(level: "info" | "warning", what: string): void {
-    this.spec.onEvent(`edge-runtime ${level}: function ${this.spec.name} worker pid=${this.pid ?? "-"} ${what} ${this.figures(Date.now())}`);
+    this.spec.onEvent(
+      `edge-runtime ${level}: function ${this.spec.name} worker pid=${this.pid ?? "-"} ${what} ${
+        this.figures(Date.now())
+      }`,
+    );
   }
 
   private finish(end: WorkerEnd, verb: string): void {
@@ -236,7 +261,8 @@ export class FunctionWorker {
     this.state = "ended";
     if (this.sampleTimer) clearTimeout(this.sampleTimer);
     for (const timer of this.wallTimers) clearTimeout(timer);
-    const expected = end.reason === "TerminationRequested" || (end.reason === "EarlyDrop" && this.retiredBecause !== null && verb === "stopped");
+    const expected = end.reason === "TerminationRequested" ||
+      (end.reason === "EarlyDrop" && this.retiredBecause !== null && verb === "stopped");
     this.event(expected ? "info" : "warning", `${verb} (shutdown reason ${end.reason}: ${end.detail})`);
     this.resolveEnded(end);
   }
@@ -250,7 +276,10 @@ export class FunctionWorker {
     if (this.state !== "active") return;
     this.state = "retired";
     this.retiredBecause = reason;
-    this.event(reason === "SourceChanged" ? "info" : "warning", `retired, takes no new requests (${reason}: ${detail})`);
+    this.event(
+      reason === "SourceChanged" ? "info" : "warning",
+      `retired, takes no new requests (${reason}: ${detail})`,
+    );
     if (this.inFlight === 0) this.stopIdle();
   }
 
@@ -306,7 +335,11 @@ export class FunctionWorker {
     try {
       this.apply(this.budget.check(readProcSample(pid), Date.now()));
     } catch (error) {
-      this.spec.onEvent(`edge-runtime warning: function ${this.spec.name} worker pid=${pid}: sampling failed: ${(error as Error).message}`);
+      this.spec.onEvent(
+        `edge-runtime warning: function ${this.spec.name} worker pid=${pid}: sampling failed: ${
+          (error as Error).message
+        }`,
+      );
     }
   }
 

@@ -26,7 +26,7 @@ const ENDPOINTS = [
   "GET    /__sim/faults/held              {held: n}: requests waiting in a hold fault",
   "POST   /__sim/faults/release           let every held request go on → {released: n}",
   "GET|DELETE /__sim/overrides           raw row overrides [{kind, id, fields}] | clear all",
-  "PUT|DELETE /__sim/overrides/{deals|contacts|products|orders|quotes}/:id   serve these raw fields on that row ({\"$remove\": true} deletes a key) | drop it",
+  'PUT|DELETE /__sim/overrides/{deals|contacts|products|orders|quotes}/:id   serve these raw fields on that row ({"$remove": true} deletes a key) | drop it',
   "GET|DELETE /__sim/requests            request log | clear it",
   "GET|PATCH /__sim/settings             behaviour settings",
   "GET|POST /__sim/keys                  User-Keys | add {key, account}",
@@ -34,10 +34,17 @@ const ENDPOINTS = [
 ];
 
 /** `route` is the path after `/__sim`, e.g. `/deals/500000001`. */
-export async function handleAdmin(state: SimState, req: IncomingMessage, route: string, query: URLSearchParams): Promise<Answer> {
+export async function handleAdmin(
+  state: SimState,
+  req: IncomingMessage,
+  route: string,
+  query: URLSearchParams,
+): Promise<Answer> {
   const method = req.method ?? "GET";
   try {
-    const body = method === "POST" || method === "PATCH" || method === "PUT" ? parseJsonBody(await readBody(req)) : undefined;
+    const body = method === "POST" || method === "PATCH" || method === "PUT"
+      ? parseJsonBody(await readBody(req))
+      : undefined;
     return dispatch(state, method, route, query, body);
   } catch (error) {
     if (error instanceof AdminError) return json(error.status, { error: error.message, problems: error.problems });
@@ -47,7 +54,9 @@ export async function handleAdmin(state: SimState, req: IncomingMessage, route: 
 
 function dispatch(state: SimState, method: string, route: string, query: URLSearchParams, body: unknown): Answer {
   const [, first = "", second, ...rest] = route.split("/");
-  if (first === "overrides") return overrideRoute(state, method, route.split("/").slice(2), body) ?? routeNotFound(method, route);
+  if (first === "overrides") {
+    return overrideRoute(state, method, route.split("/").slice(2), body) ?? routeNotFound(method, route);
+  }
   switch (`${method} ${route}`) {
     case "GET /faults/held":
       return json(200, { held: state.held.count() });
@@ -94,7 +103,12 @@ function dispatch(state: SimState, method: string, route: string, query: URLSear
 }
 
 function entityRoute(
-  state: SimState, method: string, kind: EntityKind, idText: string | undefined, query: URLSearchParams, body: unknown,
+  state: SimState,
+  method: string,
+  kind: EntityKind,
+  idText: string | undefined,
+  query: URLSearchParams,
+  body: unknown,
 ): Answer | undefined {
   if (idText === undefined) return method === "POST" ? json(201, state.store.insert(kind, body)) : undefined;
   const id = numericId(idText);
@@ -118,7 +132,12 @@ function numericId(text: string): number {
 }
 
 /** `/overrides` (segments []) and `/overrides/{kind}/:id`. */
-function overrideRoute(state: SimState, method: string, segments: readonly string[], body: unknown): Answer | undefined {
+function overrideRoute(
+  state: SimState,
+  method: string,
+  segments: readonly string[],
+  body: unknown,
+): Answer | undefined {
   if (segments.length === 0) {
     if (method === "GET") return json(200, state.overrides.list());
     if (method !== "DELETE") return undefined;
@@ -154,8 +173,11 @@ function takeBumpFlag(body: unknown, query: URLSearchParams): { fields: unknown;
 }
 
 function addKey(state: SimState, body: unknown): Answer {
-  if (!isPlainObject(body) || typeof body.key !== "string" || typeof body.account !== "string" || body.key === "" || body.account === "") {
-    throw new AdminError(400, "the body must be {\"key\": string, \"account\": string}");
+  if (
+    !isPlainObject(body) || typeof body.key !== "string" || typeof body.account !== "string" || body.key === "" ||
+    body.account === ""
+  ) {
+    throw new AdminError(400, 'the body must be {"key": string, "account": string}');
   }
   state.keys.add({ key: body.key, account: body.account });
   return json(201, { key: body.key, account: body.account });

@@ -116,7 +116,9 @@ export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamp
     mayLink = settings.missingTop === "nextLink";
   } else if (query.top > pageSize) {
     if (settings.topOverflow === "error400") {
-      throw badRequest(`The limit of '${pageSize}' for Top query has been exceeded. The value from the incoming request is '${query.top}'.`);
+      throw badRequest(
+        `The limit of '${pageSize}' for Top query has been exceeded. The value from the incoming request is '${query.top}'.`,
+      );
     }
     mayLink = settings.topOverflow === "nextLink";
   } else {
@@ -125,7 +127,9 @@ export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamp
   const withCount = query.count && settings.supportsCount;
   const window = runPlan(plan, rows, { sortedById: true, limit, needTotal: withCount });
 
-  const body: Record<string, unknown> = { "@odata.context": `${settings.contextBaseUrl ?? request.baseUrl}/$metadata#${setName}` };
+  const body: Record<string, unknown> = {
+    "@odata.context": `${settings.contextBaseUrl ?? request.baseUrl}/$metadata#${setName}`,
+  };
   if (withCount) body["@odata.count"] = window.total;
   // Overrides change what is served, never which rows or in what order: the window above was
   // chosen on the stored values.
@@ -158,9 +162,13 @@ function leadingRows(rows: readonly Row[], ids: readonly number[], setName: stri
     if (row !== undefined && idOf(row) === id) found.push(row);
     else missing.push(id);
   }
-  return missing.length === 0 ? { rows: found } : { rows: found, note: `prependRows: no ${setName} row with Id ${missing.join(", ")} (skipped)` };
+  return missing.length === 0
+    ? { rows: found }
+    : { rows: found, note: `prependRows: no ${setName} row with Id ${missing.join(", ")} (skipped)` };
 }
 
 function notFound(path: string): Answer {
-  return json(404, { error: { code: "", message: `No HTTP resource was found that matches the request URI '${path}'.` } });
+  return json(404, {
+    error: { code: "", message: `No HTTP resource was found that matches the request URI '${path}'.` },
+  });
 }

@@ -17,7 +17,9 @@ const USAGE = `usage: npm run simulator -- [--port ${DEFAULT_PORT}] [--host 127.
 function lineItemsOn(value: string | undefined): LineItemsOn | undefined {
   if (value === undefined) return undefined;
   const known = LINE_ITEMS_ON_VALUES.find((v) => v === value);
-  if (known === undefined) throw new Error(`--line-items-on must be one of ${LINE_ITEMS_ON_VALUES.join(", ")}, got '${value}'`);
+  if (known === undefined) {
+    throw new Error(`--line-items-on must be one of ${LINE_ITEMS_ON_VALUES.join(", ")}, got '${value}'`);
+  }
   return known;
 }
 
@@ -30,10 +32,18 @@ function integer(name: string, value: string | undefined): number | undefined {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      port: { type: "string" }, host: { type: "string" }, seed: { type: "string" },
-      contacts: { type: "string" }, products: { type: "string" }, deals: { type: "string" },
-      rpm: { type: "string" }, "latency-ms": { type: "string" }, "api-key": { type: "string" },
-      epoch: { type: "string" }, "line-items-on": { type: "string" }, help: { type: "boolean", short: "h" },
+      port: { type: "string" },
+      host: { type: "string" },
+      seed: { type: "string" },
+      contacts: { type: "string" },
+      products: { type: "string" },
+      deals: { type: "string" },
+      rpm: { type: "string" },
+      "latency-ms": { type: "string" },
+      "api-key": { type: "string" },
+      epoch: { type: "string" },
+      "line-items-on": { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
     strict: true,
   });

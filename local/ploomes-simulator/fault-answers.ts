@@ -13,7 +13,14 @@ const HTML_CONTENT_TYPE = "text/html; charset=utf-8";
 const PLAIN_JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 const REDIRECT_STATUS = 302;
 
-const REPLACING_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>(["status", "retryAfter429", "html403", "html200", "empty200", "redirect"]);
+const REPLACING_KINDS: ReadonlySet<FaultKind> = new Set<FaultKind>([
+  "status",
+  "retryAfter429",
+  "html403",
+  "html200",
+  "empty200",
+  "redirect",
+]);
 
 /** Whether this fault answers in place of the API (before the User-Key check and the rate limit). */
 export function replacesAnswer(fault: Fault): boolean {
@@ -36,7 +43,9 @@ export function faultResponse(fault: Fault): Answer {
     case "empty200":
       return { status: 200, headers: { "content-type": PLAIN_JSON_CONTENT_TYPE }, body: "" };
     case "redirect":
-      if (fault.location === null) throw new Error(`fault ${fault.id} (redirect) has no location; faults.ts should have refused it`);
+      if (fault.location === null) {
+        throw new Error(`fault ${fault.id} (redirect) has no location; faults.ts should have refused it`);
+      }
       return { status: REDIRECT_STATUS, headers: { location: fault.location }, body: "" };
     case "status":
       return statusAnswer(fault.status);
@@ -53,7 +62,9 @@ function statusAnswer(status: number): Answer {
   return {
     status,
     headers: { "content-type": PLAIN_JSON_CONTENT_TYPE },
-    body: JSON.stringify({ error: { code: "", message: status === 429 ? "Too many requests" : "An error has occurred." } }),
+    body: JSON.stringify({
+      error: { code: "", message: status === 429 ? "Too many requests" : "An error has occurred." },
+    }),
   };
 }
 
@@ -63,7 +74,9 @@ export function pageTamperOf(fault: Fault | undefined): PageTamper {
     case "emptyPage":
       return { emptyValue: true };
     case "nextLink":
-      if (fault.location === null) throw new Error(`fault ${fault.id} (nextLink) has no location; faults.ts should have refused it`);
+      if (fault.location === null) {
+        throw new Error(`fault ${fault.id} (nextLink) has no location; faults.ts should have refused it`);
+      }
       return { nextLink: fault.location };
     case "prependRows":
       return { extraLeadingIds: fault.ids };
@@ -73,7 +86,8 @@ export function pageTamperOf(fault: Fault | undefined): PageTamper {
 }
 
 /** The shape of the HTML 403 seen in the wild [obs: a page starting `<!DOCTYPE html PUBLIC`]. */
-const HTML_403 = `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+const HTML_403 =
+  `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
 <html xmlns="http://www.w3.org/1999/xhtml"><head><title>403 - Forbidden: Access is denied.</title></head>
 <body><div id="header"><h1>Server Error</h1></div><div id="content"><fieldset>
 <h2>403 - Forbidden: Access is denied.</h2>

@@ -12,8 +12,19 @@ import { z } from "zod";
 import { AdminError } from "./errors.ts";
 
 export const FAULT_KINDS = [
-  "latency", "status", "retryAfter429", "html403", "reset", "truncated",
-  "html200", "empty200", "emptyPage", "redirect", "nextLink", "hold", "prependRows",
+  "latency",
+  "status",
+  "retryAfter429",
+  "html403",
+  "reset",
+  "truncated",
+  "html200",
+  "empty200",
+  "emptyPage",
+  "redirect",
+  "nextLink",
+  "hold",
+  "prependRows",
 ] as const;
 export const FAULT_STATUSES = [500, 502, 503, 504, 408, 429] as const;
 const DEFAULT_LATENCY_MS = 2000;
@@ -45,7 +56,9 @@ const KIND_FIELDS: readonly KindField[] = ["status", "latencyMs", "retryAfterSec
  * ignores it is refused: it is almost always a mistake (a wrong `kind`, or a field name from
  * another fault) that would otherwise pass silently and test nothing.
  */
-const FIELDS_OF_KIND: Readonly<Record<FaultKind, { readonly uses: readonly KindField[]; readonly requires: readonly KindField[] }>> = {
+const FIELDS_OF_KIND: Readonly<
+  Record<FaultKind, { readonly uses: readonly KindField[]; readonly requires: readonly KindField[] }>
+> = {
   latency: { uses: ["latencyMs"], requires: [] },
   status: { uses: ["status"], requires: [] },
   retryAfter429: { uses: ["retryAfterSeconds"], requires: [] },
@@ -93,7 +106,9 @@ function kindProblems(spec: z.output<typeof faultSchema>): string[] {
     if (!given && requires.includes(field)) problems.push(`kind "${spec.kind}" needs ${field}`);
   }
   if (spec.kind === "redirect" && spec.location !== undefined && !HEADER_VALUE.test(spec.location)) {
-    problems.push("location of a redirect must be a valid header value (no line breaks or control characters; percent-encode the rest)");
+    problems.push(
+      "location of a redirect must be a valid header value (no line breaks or control characters; percent-encode the rest)",
+    );
   }
   return problems;
 }
@@ -101,7 +116,11 @@ function kindProblems(spec: z.output<typeof faultSchema>): string[] {
 function parseFaultSpec(body: unknown): Omit<Fault, "id"> {
   const result = faultSchema.safeParse(body);
   if (!result.success) {
-    throw new AdminError(400, "invalid fault", result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`));
+    throw new AdminError(
+      400,
+      "invalid fault",
+      result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+    );
   }
   const spec = result.data;
   const problems = kindProblems(spec);
@@ -137,7 +156,8 @@ export class FaultSchedule {
     const fault = this.faults.find((f) =>
       f.remaining > 0 &&
       (f.match.path === undefined || f.match.path === path) &&
-      (f.match.contains === undefined || rawUrl.includes(f.match.contains) || decodedUrl.includes(f.match.contains)));
+      (f.match.contains === undefined || rawUrl.includes(f.match.contains) || decodedUrl.includes(f.match.contains))
+    );
     if (!fault) return undefined;
     fault.remaining--;
     if (fault.remaining === 0) this.faults = this.faults.filter((f) => f !== fault);

@@ -43,7 +43,12 @@ export function json(status: number, value: unknown, headers: Record<string, str
 export type ErrorFormat = "json" | "html" | "text" | "empty";
 
 /** An error answer in one of the formats the simulator can imitate. */
-export function errorAnswer(status: number, message: string, format: ErrorFormat, headers: Record<string, string> = {}): Answer {
+export function errorAnswer(
+  status: number,
+  message: string,
+  format: ErrorFormat,
+  headers: Record<string, string> = {},
+): Answer {
   switch (format) {
     case "json":
       return json(status, { error: { code: "", message } }, headers);
@@ -55,7 +60,9 @@ export function errorAnswer(status: number, message: string, format: ErrorFormat
       return {
         status,
         headers: { "content-type": "text/html; charset=utf-8", ...headers },
-        body: `<!DOCTYPE html>\n<html><head><title>${status}</title></head><body><h1>${escapeHtml(message)}</h1></body></html>\n`,
+        body: `<!DOCTYPE html>\n<html><head><title>${status}</title></head><body><h1>${
+          escapeHtml(message)
+        }</h1></body></html>\n`,
       };
   }
 }

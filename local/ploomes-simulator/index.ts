@@ -95,7 +95,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     fallbackBaseUrl: () => url,
   }));
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (error) => reject(new Error(`Ploomes simulator could not listen on ${host}:${options.port ?? 0}: ${error.message}`)));
+    server.once(
+      "error",
+      (error) =>
+        reject(new Error(`Ploomes simulator could not listen on ${host}:${options.port ?? 0}: ${error.message}`)),
+    );
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -118,8 +122,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     counts: () => {
       const { store } = state;
       return {
-        contacts: store.contacts.all().length, products: store.products.all().length, deals: store.deals.all().length,
-        orders: store.orders.rows.all().length, quotes: store.quotes.rows.all().length,
+        contacts: store.contacts.all().length,
+        products: store.products.all().length,
+        deals: store.deals.all().length,
+        orders: store.orders.rows.all().length,
+        quotes: store.quotes.rows.all().length,
       };
     },
     reset: () => state.reset(),

@@ -18,8 +18,7 @@ const SECONDS_PER_MINUTE = 60;
 /** Brazil (Brasília time) has had no daylight saving since 2019; the observed data is all -03:00. */
 export const PLOOMES_OFFSET_MINUTES = -180;
 
-const ISO_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Parses `yyyy-MM-ddTHH:mm[:ss[.fffffff]](Z|±hh:mm)`; null when the text is not such a value. */
 export function parseInstant(text: string): Instant | null {
@@ -136,8 +135,10 @@ export function formatInstant(instant: Instant, offsetMinutes: number = PLOOMES_
   const inDay = local - day * SECONDS_PER_DAY;
   return [
     dayPrefix(day),
-    TWO_DIGITS[Math.floor(inDay / SECONDS_PER_HOUR)], ":",
-    TWO_DIGITS[Math.floor((inDay % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)], ":",
+    TWO_DIGITS[Math.floor(inDay / SECONDS_PER_HOUR)],
+    ":",
+    TWO_DIGITS[Math.floor((inDay % SECONDS_PER_HOUR) / SECONDS_PER_MINUTE)],
+    ":",
     TWO_DIGITS[inDay % SECONDS_PER_MINUTE],
     fractionText(instant.ticks),
     offsetMinutes === PLOOMES_OFFSET_MINUTES ? PLOOMES_OFFSET_TEXT : formatOffset(offsetMinutes),

@@ -27,7 +27,9 @@ export class KeyRegistry {
   }
 
   add(spec: KeySpec): void {
-    if (spec.key.trim() === "" || spec.account.trim() === "") throw new Error("a key and its account must not be empty");
+    if (spec.key.trim() === "" || spec.account.trim() === "") {
+      throw new Error("a key and its account must not be empty");
+    }
     this.accountByKey.set(spec.key, spec.account);
     if (!this.accountIds.has(spec.account)) this.accountIds.set(spec.account, FIRST_ACCOUNT_ID + this.accountIds.size);
   }

@@ -33,17 +33,39 @@ const NO_LINES: readonly Row[] = [];
 /** The deal `Products` expansion is accepted but empty, as in an account that keeps lines elsewhere. */
 class WithoutDealLines implements NavigationSource {
   constructor(private readonly store: NavigationSource) {}
-  contact(id: number): Row | undefined { return this.store.contact(id); }
-  product(id: number): Row | undefined { return this.store.product(id); }
-  deal(id: number): Row | undefined { return this.store.deal(id); }
-  lineItems(): readonly Row[] { return NO_LINES; }
-  orderLines(orderId: number): readonly Row[] { return this.store.orderLines(orderId); }
-  quoteLines(quoteId: number): readonly Row[] { return this.store.quoteLines(quoteId); }
-  status(id: number): Row | undefined { return this.store.status(id); }
-  stage(id: number): Row | undefined { return this.store.stage(id); }
-  pipeline(id: number): Row | undefined { return this.store.pipeline(id); }
-  lossReason(id: number): Row | undefined { return this.store.lossReason(id); }
-  stagesOf(pipelineId: number): readonly Row[] { return this.store.stagesOf(pipelineId); }
+  contact(id: number): Row | undefined {
+    return this.store.contact(id);
+  }
+  product(id: number): Row | undefined {
+    return this.store.product(id);
+  }
+  deal(id: number): Row | undefined {
+    return this.store.deal(id);
+  }
+  lineItems(): readonly Row[] {
+    return NO_LINES;
+  }
+  orderLines(orderId: number): readonly Row[] {
+    return this.store.orderLines(orderId);
+  }
+  quoteLines(quoteId: number): readonly Row[] {
+    return this.store.quoteLines(quoteId);
+  }
+  status(id: number): Row | undefined {
+    return this.store.status(id);
+  }
+  stage(id: number): Row | undefined {
+    return this.store.stage(id);
+  }
+  pipeline(id: number): Row | undefined {
+    return this.store.pipeline(id);
+  }
+  lossReason(id: number): Row | undefined {
+    return this.store.lossReason(id);
+  }
+  stagesOf(pipelineId: number): readonly Row[] {
+    return this.store.stagesOf(pipelineId);
+  }
 }
 
 /**
@@ -59,5 +81,6 @@ export function checkDealExpansion(setting: LineItemsOn, query: BoundQuery): voi
 
 function expandsDealProducts(query: BoundQuery): boolean {
   return query.expand.some((item) =>
-    (query.type.name === "Deal" && item.navigation.name === "Products") || expandsDealProducts(item.query));
+    (query.type.name === "Deal" && item.navigation.name === "Products") || expandsDealProducts(item.query)
+  );
 }

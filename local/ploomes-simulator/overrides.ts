@@ -47,8 +47,12 @@ export class RowOverrides {
 
   /** Replaces the override of that row. `fields` must be a JSON object; its values are not checked. */
   set(kind: EntityKind, id: number, fields: unknown): RowOverride {
-    if (!ENTITY_KINDS.includes(kind)) throw new AdminError(400, `unknown entity kind '${String(kind)}'; one of ${ENTITY_KINDS.join(", ")}`);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new AdminError(400, `the Id of an override must be a positive integer, got ${String(id)}`);
+    if (!ENTITY_KINDS.includes(kind)) {
+      throw new AdminError(400, `unknown entity kind '${String(kind)}'; one of ${ENTITY_KINDS.join(", ")}`);
+    }
+    if (!Number.isSafeInteger(id) || id <= 0) {
+      throw new AdminError(400, `the Id of an override must be a positive integer, got ${String(id)}`);
+    }
     if (!isPlainObject(fields)) {
       const got = fields === null ? "null" : Array.isArray(fields) ? "an array" : typeof fields;
       throw new AdminError(400, `the override of ${kind} ${id} must be a JSON object of fields, got ${got}`);
@@ -82,7 +86,8 @@ export class RowOverrides {
     return ENTITY_KINDS.flatMap((kind) =>
       [...(this.byKind.get(kind) ?? new Map<number, OverrideFields>())]
         .sort(([a], [b]) => a - b)
-        .map(([id, fields]) => ({ kind, id, fields })));
+        .map(([id, fields]) => ({ kind, id, fields }))
+    );
   }
 
   clear(): void {
@@ -95,7 +100,10 @@ export class RowOverrides {
  * new keys are appended (even ones outside $select — the point is to serve exactly what the test
  * asked for), and `{"$remove": true}` deletes the key.
  */
-export function applyOverride(served: Record<string, unknown>, fields: OverrideFields | undefined): Record<string, unknown> {
+export function applyOverride(
+  served: Record<string, unknown>,
+  fields: OverrideFields | undefined,
+): Record<string, unknown> {
   if (fields === undefined) return served;
   const result: Record<string, unknown> = { ...served };
   for (const [key, value] of Object.entries(fields)) {

@@ -33,8 +33,9 @@ export function createHandler(state: SimState, env: ServerEnv): (req: IncomingMe
     handle(state, env, req, res).catch((error: unknown) => {
       // A bug in the simulator: say so loudly, answer 500 if still possible.
       console.error(`ploomes-simulator: ${req.method ?? "?"} ${req.url ?? "?"} failed:`, error);
-      if (!res.headersSent) writeAnswer(res, json(500, { error: { code: "", message: `simulator bug: ${String(error)}` } }));
-      else res.destroy();
+      if (!res.headersSent) {
+        writeAnswer(res, json(500, { error: { code: "", message: `simulator bug: ${String(error)}` } }));
+      } else res.destroy();
     });
   };
 }
@@ -44,7 +45,10 @@ async function handle(state: SimState, env: ServerEnv, req: IncomingMessage, res
   const url = new URL(rawUrl, "http://simulator.invalid");
   const path = safeDecode(url.pathname);
   if (path === null) {
-    writeAnswer(res, json(400, { error: { code: "", message: `malformed percent-encoding in the path of ${rawUrl}` } }));
+    writeAnswer(
+      res,
+      json(400, { error: { code: "", message: `malformed percent-encoding in the path of ${rawUrl}` } }),
+    );
     return;
   }
   if (path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`)) {
@@ -79,13 +83,22 @@ async function handleApi(
   const method = req.method ?? "GET";
   const key = userKeyOf(req);
   const account = state.keys.accountOf(key) ?? null;
-  const fault = state.faults.take(target.path, target.rawUrl, safeDecode(target.rawUrl.replace(/\+/g, " ")) ?? target.rawUrl);
+  const fault = state.faults.take(
+    target.path,
+    target.rawUrl,
+    safeDecode(target.rawUrl.replace(/\+/g, " ")) ?? target.rawUrl,
+  );
   const notes: string[] = [];
   const log = (status: number, note?: string) => {
     if (note !== undefined) notes.push(note);
     state.log.add({
-      method, url: target.rawUrl, status, at: new Date(arrived).toISOString(), account,
-      ...(fault ? { fault: fault.kind } : {}), ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
+      method,
+      url: target.rawUrl,
+      status,
+      at: new Date(arrived).toISOString(),
+      account,
+      ...(fault ? { fault: fault.kind } : {}),
+      ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
     });
   };
 
@@ -115,7 +128,12 @@ async function handleApi(
   }
 
   const baseUrl = req.headers.host ? `http://${req.headers.host}` : env.fallbackBaseUrl();
-  const { answer, note } = answerRequest(state, { ...target, baseUrl }, { arrived, method, key, account }, pageTamperOf(fault));
+  const { answer, note } = answerRequest(
+    state,
+    { ...target, baseUrl },
+    { arrived, method, key, account },
+    pageTamperOf(fault),
+  );
   const sent = fault?.kind === "truncated" ? truncate(answer, fault) : answer;
   writeAnswer(res, sent);
   log(sent.status, note);
@@ -148,17 +166,33 @@ function answerRequest(
     };
   }
   const admission = state.limiter.admit(
-    request.account, request.arrived, settings.rateLimitPerMinute, settings.rateLimitWindowMs, settings.countRejectedRequests,
+    request.account,
+    request.arrived,
+    settings.rateLimitPerMinute,
+    settings.rateLimitWindowMs,
+    settings.countRejectedRequests,
   );
   if (!admission.allowed) {
     const headers: Record<string, string> = {};
-    if (settings.retryAfter === "seconds") headers["retry-after"] = String(Math.max(1, Math.ceil(admission.retryAfterMs / MS_PER_SECOND)));
-    if (settings.retryAfter === "httpDate") headers["retry-after"] = new Date(request.arrived + admission.retryAfterMs).toUTCString();
-    return { answer: errorAnswer(429, RATE_LIMIT_MESSAGE, "json", headers), note: `rate limit of ${settings.rateLimitPerMinute} per window reached` };
+    if (settings.retryAfter === "seconds") {
+      headers["retry-after"] = String(Math.max(1, Math.ceil(admission.retryAfterMs / MS_PER_SECOND)));
+    }
+    if (settings.retryAfter === "httpDate") {
+      headers["retry-after"] = new Date(request.arrived + admission.retryAfterMs).toUTCString();
+    }
+    return {
+      answer: errorAnswer(429, RATE_LIMIT_MESSAGE, "json", headers),
+      note: `rate limit of ${settings.rateLimitPerMinute} per window reached`,
+    };
   }
   if (request.method !== "GET") {
     return {
-      answer: json(405, { error: { code: "", message: `The simulator serves GET only; change data through ${ADMIN_PREFIX}/ instead of ${request.method}` } }),
+      answer: json(405, {
+        error: {
+          code: "",
+          message: `The simulator serves GET only; change data through ${ADMIN_PREFIX}/ instead of ${request.method}`,
+        },
+      }),
     };
   }
   try {
@@ -176,5 +210,9 @@ function answerRequest(
 /** Half of the real body with a matching Content-Length: a well-formed answer whose JSON cannot parse. */
 function truncate(answer: Answer, fault: Fault): Answer {
   const cut = Math.floor(answer.body.length / 2);
-  return { ...answer, headers: { ...answer.headers, "x-simulator-fault": fault.kind }, body: answer.body.slice(0, cut) };
+  return {
+    ...answer,
+    headers: { ...answer.headers, "x-simulator-fault": fault.kind },
+    body: answer.body.slice(0, cut),
+  };
 }

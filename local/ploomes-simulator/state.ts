@@ -57,17 +57,27 @@ export interface ResolvedData {
 
 function count(name: string, value: number | undefined, fallback: number): number {
   const n = value ?? fallback;
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new Error(`${name} must be a non-negative integer, got ${String(value)}`);
+  }
   return n;
 }
 
 function resolveData(options: DataOptions): ResolvedData {
   const seed = options.seed ?? DEFAULT_DATA.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new Error(`seed must be an integer 0…${MAX_SEED}, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new Error(`seed must be an integer 0…${MAX_SEED}, got ${seed}`);
+  }
   const products = count("products", options.products, DEFAULT_DATA.products);
   const deals = count("deals", options.deals, DEFAULT_DATA.deals);
   if (products === 0 && deals > 0) throw new Error("deals need at least one product for their line items");
-  return { seed, contacts: count("contacts", options.contacts, DEFAULT_DATA.contacts), products, deals, epoch: options.epoch };
+  return {
+    seed,
+    contacts: count("contacts", options.contacts, DEFAULT_DATA.contacts),
+    products,
+    deals,
+    epoch: options.epoch,
+  };
 }
 
 export class SimState {

@@ -68,7 +68,9 @@ export async function startService(service: BackgroundService, log: (line: strin
   const status = await serviceStatus(service);
   if (status === "running") return;
   if (status === "port-taken") {
-    throw new Error(`${service.address} answers, but not with this checkout's ${service.name}; stop the other one (npm run stack:down in its checkout) and retry`);
+    throw new Error(
+      `${service.address} answers, but not with this checkout's ${service.name}; stop the other one (npm run stack:down in its checkout) and retry`,
+    );
   }
   mkdirSync(LOGS_DIR, { recursive: true });
   mkdirSync(RUN_DIR, { recursive: true });
@@ -81,7 +83,9 @@ export async function startService(service: BackgroundService, log: (line: strin
     env: { ...process.env, ...service.env },
   });
   child.unref();
-  if (child.pid === undefined) throw new Error(`could not start the ${service.name}: ${process.execPath} did not spawn`);
+  if (child.pid === undefined) {
+    throw new Error(`could not start the ${service.name}: ${process.execPath} did not spawn`);
+  }
   writeFileSync(pidFile(service.name), String(child.pid));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
@@ -89,7 +93,9 @@ export async function startService(service: BackgroundService, log: (line: strin
     if (child.exitCode !== null) break;
     await sleep(POLL_MS);
   }
-  throw new Error(`the ${service.name} did not come up within ${READY_TIMEOUT_MS} ms; see .local/logs/${service.name}.log`);
+  throw new Error(
+    `the ${service.name} did not come up within ${READY_TIMEOUT_MS} ms; see .local/logs/${service.name}.log`,
+  );
 }
 
 export async function stopService(name: string): Promise<boolean> {

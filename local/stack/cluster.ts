@@ -4,10 +4,29 @@
 // Its bootstrap superuser is `supabase_admin`, as on hosted Supabase; the `postgres` role is
 // created (not a superuser) by local/compat/00_roles.sql.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { DB_ADMIN_PASSWORD, DB_ADMIN_USER, DB_HOST, DB_PORT, LOGS_DIR, PG_BIN_DIR, PG_DIR, PROJECT_ROOT } from "./paths.ts";
+import {
+  DB_ADMIN_PASSWORD,
+  DB_ADMIN_USER,
+  DB_HOST,
+  DB_PORT,
+  LOGS_DIR,
+  PG_BIN_DIR,
+  PG_DIR,
+  PROJECT_ROOT,
+} from "./paths.ts";
 import { isRoot, run, runAsPostgres, tryRun, tryRunAsPostgres } from "./shell.ts";
 
 const START_TIMEOUT_SECONDS = 60;
@@ -91,8 +110,17 @@ function initCluster(paths: ClusterPaths): void {
   writeFileSync(pwfile, `${DB_ADMIN_PASSWORD}\n`);
   if (isRoot()) run("chown", ["postgres:postgres", pwfile]);
   runAsPostgres(join(PG_BIN_DIR, "initdb"), [
-    "-D", paths.data, "-U", DB_ADMIN_USER, "--pwfile", pwfile, "-E", "UTF8", "--locale=C.UTF-8",
-    "--auth-local=trust", "--auth-host=scram-sha-256",
+    "-D",
+    paths.data,
+    "-U",
+    DB_ADMIN_USER,
+    "--pwfile",
+    pwfile,
+    "-E",
+    "UTF8",
+    "--locale=C.UTF-8",
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
   ]);
   rmSync(pwfile);
   run("sh", ["-c", `echo "include '${SETTINGS_FILE}'" >> '${join(paths.data, "postgresql.conf")}'`]);
@@ -140,15 +168,24 @@ export async function startCluster(log: (line: string) => void): Promise<void> {
     return;
   }
   if (await portInUse(DB_PORT)) {
-    throw new Error(`port ${DB_PORT} is in use by another process, so this checkout's Postgres cannot start.\n` +
-      `If it is another checkout's stack, run \`npm run stack:down\` there; otherwise free the port.`);
+    throw new Error(
+      `port ${DB_PORT} is in use by another process, so this checkout's Postgres cannot start.\n` +
+        `If it is another checkout's stack, run \`npm run stack:down\` there; otherwise free the port.`,
+    );
   }
   mkdirSync(LOGS_DIR, { recursive: true });
   const linkedLog = join(LOGS_DIR, "postgres.log");
   if (!existsSync(linkedLog)) symlinkSync(paths.logFile, linkedLog);
   log("starting Postgres on 127.0.0.1:54322…");
   runAsPostgres(join(PG_BIN_DIR, "pg_ctl"), [
-    "-D", paths.data, "-l", paths.logFile, "-w", "-t", String(START_TIMEOUT_SECONDS), "start",
+    "-D",
+    paths.data,
+    "-l",
+    paths.logFile,
+    "-w",
+    "-t",
+    String(START_TIMEOUT_SECONDS),
+    "start",
   ]);
 }
 
@@ -157,7 +194,16 @@ export function restartCluster(log: (line: string) => void): void {
   const paths = clusterPaths();
   log("restarting Postgres…");
   runAsPostgres(join(PG_BIN_DIR, "pg_ctl"), [
-    "-D", paths.data, "-l", paths.logFile, "-m", "fast", "-w", "-t", String(START_TIMEOUT_SECONDS), "restart",
+    "-D",
+    paths.data,
+    "-l",
+    paths.logFile,
+    "-m",
+    "fast",
+    "-w",
+    "-t",
+    String(START_TIMEOUT_SECONDS),
+    "restart",
   ]);
 }
 

@@ -4,7 +4,7 @@
 // (not a superuser, as on hosted Supabase), then the Vault values the schedule reads.
 import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPAT_DIR, DB_ADMIN_URL, DB_URL, GATEWAY_URL, PG_NET_EXTENSION_DIR, PROJECT_ROOT, binPath } from "./paths.ts";
+import { binPath, COMPAT_DIR, DB_ADMIN_URL, DB_URL, GATEWAY_URL, PG_NET_EXTENSION_DIR, PROJECT_ROOT } from "./paths.ts";
 import { isRoot, run, type RunResult } from "./shell.ts";
 
 /** The compat layer reports what it changed on an existing cluster with `raise notice 'upgrade: …'`. */
@@ -37,7 +37,9 @@ export function installPgNetStandIn(): void {
   if (stale.length === 0) return;
   if (!isRoot()) {
     const copies = stale.map((f) => `cp ${join(PG_NET_EXTENSION_DIR, f)} ${extensionDir}/`).join(" && ");
-    throw new Error(`the pg_net stand-in is not installed in ${extensionDir}. Run as root, then retry:\n  sudo sh -c '${copies}'`);
+    throw new Error(
+      `the pg_net stand-in is not installed in ${extensionDir}. Run as root, then retry:\n  sudo sh -c '${copies}'`,
+    );
   }
   for (const f of stale) copyFileSync(join(PG_NET_EXTENSION_DIR, f), join(extensionDir, f));
 }
@@ -72,12 +74,17 @@ export function pushMigrations(): string {
 /** Creates or updates a Vault secret by name (the stand-in has the real Vault's functions). */
 export function upsertVaultSecret(name: string, value: string): void {
   // The SQL goes through stdin, so the secret never shows in the process list.
-  psql([], `
+  psql(
+    [],
+    `
     select case
       when exists (select 1 from vault.secrets where name = ${sqlLiteral(name)})
-        then (select vault.update_secret(id, ${sqlLiteral(value)}) from vault.secrets where name = ${sqlLiteral(name)})::text
+        then (select vault.update_secret(id, ${sqlLiteral(value)}) from vault.secrets where name = ${
+      sqlLiteral(name)
+    })::text
       else vault.create_secret(${sqlLiteral(value)}, ${sqlLiteral(name)})::text
-    end;`);
+    end;`,
+  );
 }
 
 export function storeScheduleSecrets(cronSecret: string): void {

@@ -16,7 +16,12 @@ export interface StackKeys {
 }
 
 const KEY_NAMES: readonly (keyof StackKeys)[] = [
-  "JWT_SECRET", "ANON_KEY", "SERVICE_ROLE_KEY", "PUBLISHABLE_KEY", "SECRET_KEY", "CRON_SECRET",
+  "JWT_SECRET",
+  "ANON_KEY",
+  "SERVICE_ROLE_KEY",
+  "PUBLISHABLE_KEY",
+  "SECRET_KEY",
+  "CRON_SECRET",
 ];
 const CRON_SECRET_LENGTH = 48;
 const JWT_SECRET_BYTES = 32;
@@ -80,7 +85,9 @@ export function readStackKeys(): StackKeys | null {
   const values = parseEnvFile(readFileSync(STACK_ENV_FILE, "utf8"));
   const missing = KEY_NAMES.filter((name) => !values[name]);
   if (missing.length > 0) {
-    throw new Error(`${STACK_ENV_FILE} lacks ${missing.join(", ")}; delete the file and run npm run stack:up to regenerate it`);
+    throw new Error(
+      `${STACK_ENV_FILE} lacks ${missing.join(", ")}; delete the file and run npm run stack:up to regenerate it`,
+    );
   }
   const value = (name: keyof StackKeys): string => values[name] ?? "";
   return {

@@ -27,7 +27,11 @@ export function ensurePackages(log: (line: string) => void): void {
   if (missing.length === 0) return;
   const command = `apt-get update && apt-get install -y ${missing.join(" ")}`;
   if (!isRoot()) {
-    throw new Error(`missing Debian packages: ${missing.join(", ")}.\nInstall them as root, then run this again:\n  sudo sh -c '${command}'`);
+    throw new Error(
+      `missing Debian packages: ${
+        missing.join(", ")
+      }.\nInstall them as root, then run this again:\n  sudo sh -c '${command}'`,
+    );
   }
   log(`installing ${missing.join(", ")} (apt-get)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };

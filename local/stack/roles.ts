@@ -8,7 +8,7 @@
 // supabase_admin: it is upgraded in place (supabase_admin created here; postgres demoted and the
 // extensions re-owned by the compat layer). Every step is idempotent.
 import { DB_ADMIN_PASSWORD, DB_ADMIN_URL, DB_ADMIN_USER, DB_URL } from "./paths.ts";
-import { run, tryRun, type RunResult } from "./shell.ts";
+import { run, type RunResult, tryRun } from "./shell.ts";
 
 /** What hosted Supabase gives supabase_admin (supabase/postgres migrations/db/migrations/00000000000000-initial-schema.sql). */
 const ADMIN_ATTRIBUTES = "login superuser createdb createrole replication bypassrls";
@@ -27,13 +27,19 @@ export function ensureAdminRole(log: (line: string) => void): void {
   const admin = query(DB_ADMIN_URL, IS_SUPERUSER_SQL);
   if (admin.status === 0) {
     if (admin.stdout.trim() === "t") return;
-    throw new Error(`the role ${DB_ADMIN_USER} exists but is not a superuser, so the compat layer cannot run as it.\n` +
-      `Run \`npm run stack:reset\` to recreate the local database with hosted-like roles.`);
+    throw new Error(
+      `the role ${DB_ADMIN_USER} exists but is not a superuser, so the compat layer cannot run as it.\n` +
+        `Run \`npm run stack:reset\` to recreate the local database with hosted-like roles.`,
+    );
   }
   const legacy = query(DB_URL, IS_SUPERUSER_SQL);
   if (legacy.status !== 0 || legacy.stdout.trim() !== "t") {
-    throw new Error(`cannot connect as ${DB_ADMIN_USER} (${admin.stderr.trim() || "no answer"}), and postgres is not a superuser that could create it.\n` +
-      `Run \`npm run stack:reset\` to recreate the local database with hosted-like roles.`);
+    throw new Error(
+      `cannot connect as ${DB_ADMIN_USER} (${
+        admin.stderr.trim() || "no answer"
+      }), and postgres is not a superuser that could create it.\n` +
+        `Run \`npm run stack:reset\` to recreate the local database with hosted-like roles.`,
+    );
   }
   log(`this cluster predates the hosted-like roles: creating the superuser ${DB_ADMIN_USER}; postgres stops being one`);
   // Through stdin, so the password is not in the process list.

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { startService, stopService, serviceStatus, type BackgroundService, type ServiceStatus } from "./background.ts";
+import { type BackgroundService, type ServiceStatus, serviceStatus, startService, stopService } from "./background.ts";
 import { parseEnvFile } from "./keys.ts";
 import { GATEWAY_URL, LOCAL_DIR } from "./paths.ts";
 
@@ -36,7 +36,9 @@ export function simulatorApiKey(): string {
   }
   const key = randomBytes(SIMULATOR_KEY_BYTES).toString("hex").toUpperCase();
   mkdirSync(dirname(SIMULATOR_KEY_FILE), { recursive: true });
-  writeFileSync(SIMULATOR_KEY_FILE, `# The demo Ploomes simulator's User-Key (local only).\nPLOOMES_API_KEY=${key}\n`, { mode: 0o600 });
+  writeFileSync(SIMULATOR_KEY_FILE, `# The demo Ploomes simulator's User-Key (local only).\nPLOOMES_API_KEY=${key}\n`, {
+    mode: 0o600,
+  });
   return key;
 }
 
@@ -45,8 +47,18 @@ function simulator(): BackgroundService {
     name: "simulator",
     entry: "local/ploomes-simulator/cli.ts",
     args: [
-      "--port", String(SIMULATOR_PORT), "--seed", String(DEMO_DATASET.seed), "--contacts", String(DEMO_DATASET.contacts),
-      "--products", String(DEMO_DATASET.products), "--deals", String(DEMO_DATASET.deals), "--api-key", simulatorApiKey(),
+      "--port",
+      String(SIMULATOR_PORT),
+      "--seed",
+      String(DEMO_DATASET.seed),
+      "--contacts",
+      String(DEMO_DATASET.contacts),
+      "--products",
+      String(DEMO_DATASET.products),
+      "--deals",
+      String(DEMO_DATASET.deals),
+      "--api-key",
+      simulatorApiKey(),
     ],
     healthUrl: SIMULATOR_HEALTH_URL,
     address: `127.0.0.1:${SIMULATOR_PORT}`,
@@ -54,7 +66,8 @@ function simulator(): BackgroundService {
 }
 
 export const startDemoSimulator = (log: (line: string) => void) => startService(simulator(), log);
-export const simulatorStatus = (): Promise<ServiceStatus> => serviceStatus({ name: "simulator", healthUrl: SIMULATOR_HEALTH_URL });
+export const simulatorStatus = (): Promise<ServiceStatus> =>
+  serviceStatus({ name: "simulator", healthUrl: SIMULATOR_HEALTH_URL });
 
 /** Stops everything started in the background; true when something was running. */
 export async function stopServices(): Promise<boolean> {

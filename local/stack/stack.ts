@@ -7,7 +7,7 @@ import { applyCompatLayer, installPgNetStandIn, pushMigrations, storeScheduleSec
 import { ensureStackKeys, readStackKeys } from "./keys.ts";
 import { ensurePackages } from "./packages.ts";
 import { ensureAdminRole, superuserNames } from "./roles.ts";
-import { gatewayStatus, simulatorStatus, startGateway, stopServices, SIMULATOR_URL } from "./services.ts";
+import { gatewayStatus, SIMULATOR_URL, simulatorStatus, startGateway, stopServices } from "./services.ts";
 
 const log = (line: string) => process.stdout.write(`[stack] ${line}\n`);
 
@@ -77,4 +77,3 @@ export async function printStatus(): Promise<void> {
   lines.push("Stop with `npm run stack:down`.");
   process.stdout.write(`${lines.join("\n")}\n`);
 }
-

@@ -59,7 +59,7 @@ async function fetchBodies(deals: number, seed: number): Promise<string[]> {
   const sim = await startSimulator({ port: 0, seed, deals, rpm: UNLIMITED_RPM });
   try {
     const bodies: string[] = [];
-    for (let after: number | null = null; ;) {
+    for (let after: number | null = null;;) {
       const query = buildFullDealsQuery({ lastId: after }, { pageSize: PAGE_SIZE, includeProducts: true });
       const response = await fetch(`${sim.url}${query}`, { headers: { "User-Key": sim.apiKey } });
       if (!response.ok) throw new Error(`simulator answered ${response.status}`);

@@ -9,11 +9,16 @@
 // pass cannot do without, ⌈deals / 300⌉ + ⌈orders / 300⌉, at PLOOMES_REQUESTS_PER_MINUTE; the
 // source probes and the highest-Id requests are overhead the ratio includes.
 import pg from "pg";
-import { startSimulator, type Simulator } from "../../local/ploomes-simulator/index.ts";
+import { type Simulator, startSimulator } from "../../local/ploomes-simulator/index.ts";
 import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 import { DB_URL } from "../../local/stack/paths.ts";
-import { buildDealsExpand, DEAL_FIELDS, DEALS_PATH, MAX_PAGE_SIZE } from "../../supabase/functions/_shared/ploomes/odata.ts";
+import {
+  buildDealsExpand,
+  DEAL_FIELDS,
+  DEALS_PATH,
+  MAX_PAGE_SIZE,
+} from "../../supabase/functions/_shared/ploomes/odata.ts";
 import { callFunction, passToEnd } from "./gateway-sync.ts";
 
 const MS_PER_MINUTE = 60_000;
@@ -73,28 +78,41 @@ export async function measureFullPass(setting: PassSetting, resetState: () => Pr
     await resetState();
     writeFunctionEnv(
       {
-        PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, CRON_SECRET: requireStackKeys().CRON_SECRET,
-        PLOOMES_REQUESTS_PER_MINUTE: String(setting.requestsPerMinute), PLOOMES_LINE_ITEMS_SOURCE: "auto",
+        PLOOMES_BASE_URL: sim.url,
+        PLOOMES_API_KEY: sim.apiKey,
+        CRON_SECRET: requireStackKeys().CRON_SECRET,
+        PLOOMES_REQUESTS_PER_MINUTE: String(setting.requestsPerMinute),
+        PLOOMES_LINE_ITEMS_SOURCE: "auto",
       },
       "Written by npm run bench (full pass); npm start rewrites it.",
     );
     // The gateway starts a fresh worker for the new env; a call the function refuses (an unknown
     // body field: 400) keeps that start out of the timing without syncing anything.
     const warmUp = await callFunction({ benchWarmUp: true });
-    if (warmUp.status !== HTTP_BAD_REQUEST) throw new Error(`bench: the warm-up call was not refused: ${JSON.stringify(warmUp.body).slice(0, 200)}`);
+    if (warmUp.status !== HTTP_BAD_REQUEST) {
+      throw new Error(`bench: the warm-up call was not refused: ${JSON.stringify(warmUp.body).slice(0, 200)}`);
+    }
     sim.clearRequests();
     const started = performance.now();
     const calls = await passToEnd({ mode: "full", trigger: "cli" }, MAX_INVOCATIONS);
     const unfinished = calls.find((call) => call.body["status"] !== "succeeded" && call.body["status"] !== "partial") ??
       (calls.at(-1)?.body["status"] === "succeeded" ? undefined : calls.at(-1));
-    if (unfinished !== undefined) throw new Error(`bench: the full pass ended ${JSON.stringify(unfinished.body).slice(0, 400)}`);
+    if (unfinished !== undefined) {
+      throw new Error(`bench: the full pass ended ${JSON.stringify(unfinished.body).slice(0, 400)}`);
+    }
     const invocations = calls.length;
     const seconds = (performance.now() - started) / 1000;
     const orders = sim.counts().orders;
     const floor = floorSeconds([setting.deals, orders], setting.requestsPerMinute);
     return {
-      seconds: round(seconds), floorSeconds: round(floor), ratio: round(seconds / floor, 3), deals: setting.deals, orders,
-      lineItemsSource: String(calls.at(-1)?.body["lineItemsSource"]), invocations, requests: sim.requests().length,
+      seconds: round(seconds),
+      floorSeconds: round(floor),
+      ratio: round(seconds / floor, 3),
+      deals: setting.deals,
+      orders,
+      lineItemsSource: String(calls.at(-1)?.body["lineItemsSource"]),
+      invocations,
+      requests: sim.requests().length,
     };
   } finally {
     await sim.stop();

@@ -37,7 +37,9 @@ async function peakRssMb(): Promise<number | null> {
     const response = await fetch(`${GATEWAY_URL}/__gateway/functions`);
     if (!response.ok) return null;
     const stats = (await response.json()) as { functions?: Record<string, { workers?: WorkerStats[] }> };
-    const peaks = Object.values(stats.functions ?? {}).flatMap((fn) => (fn.workers ?? []).map((w) => w.peakRssBytes ?? 0));
+    const peaks = Object.values(stats.functions ?? {}).flatMap((fn) =>
+      (fn.workers ?? []).map((w) => w.peakRssBytes ?? 0)
+    );
     return peaks.length === 0 ? null : Math.round(Math.max(...peaks) / BYTES_PER_MB);
   } catch (error) {
     process.stderr.write(`bench: the gateway's worker figures are unavailable (${(error as Error).message})\n`);
@@ -62,7 +64,12 @@ export async function measureLimits(
   const sim = await startSimulator({ port: 0, ...dataset });
   await resetState();
   writeFunctionEnv(
-    { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, PLOOMES_REQUESTS_PER_MINUTE: "120", CRON_SECRET: requireStackKeys().CRON_SECRET },
+    {
+      PLOOMES_BASE_URL: sim.url,
+      PLOOMES_API_KEY: sim.apiKey,
+      PLOOMES_REQUESTS_PER_MINUTE: "120",
+      CRON_SECRET: requireStackKeys().CRON_SECRET,
+    },
     "Written by npm run bench (Edge Runtime limits); npm start rewrites it.",
   );
   const started = performance.now();
@@ -96,11 +103,15 @@ export async function measureLimits(
 
 /** 1 % of the deals change in Ploomes; one incremental pass reads them: its requests and time. */
 async function measureIncremental(sim: Awaited<ReturnType<typeof startSimulator>>): Promise<IncrementalFigures> {
-  const ids = (sim.snapshot().deals as { Id: number }[]).map((deal) => deal.Id).filter((_, i) => i % CHANGED_EVERY === 0);
+  const ids = (sim.snapshot().deals as { Id: number }[]).map((deal) => deal.Id).filter((_, i) =>
+    i % CHANGED_EVERY === 0
+  );
   for (const id of ids) sim.update("deals", id, { Amount: 1234.5 });
   const started = performance.now();
   const call = await callFunction({ mode: "incremental", trigger: "cli" });
-  if (call.body["status"] !== "succeeded") throw new Error(`bench: the incremental pass ended ${JSON.stringify(call.body).slice(0, 300)}`);
+  if (call.body["status"] !== "succeeded") {
+    throw new Error(`bench: the incremental pass ended ${JSON.stringify(call.body).slice(0, 300)}`);
+  }
   return {
     requests: Number(call.body["requests"] ?? Number.NaN),
     seconds: Math.round((performance.now() - started) / 100) / 10,

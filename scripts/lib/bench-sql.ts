@@ -40,14 +40,17 @@ export interface FinishFigures {
 /** The mirror of `deals` deals (Ids 1..deals) for `customers` customers, written in SQL. */
 async function writeMirror(db: pg.Client, deals: number, customers: number): Promise<void> {
   await resetSyncState(db);
-  await db.query(`
+  await db.query(
+    `
     insert into ploomes_sync.deals (deal_id, contact_id, contact_name, contact_type_id, contact_cnpj, contact_cpf,
                                     status_id, amount, create_date, finish_date, last_update_date, last_update_raw, line_items, seen_pass_id)
     select i, 1 + (i % $2), 'Cliente ' || (1 + (i % $2)), 1, null, null, 1 + (i % 3), (i % 1000) + 0.5,
            '${LAST_UPDATE}', '${LAST_UPDATE}', '${LAST_UPDATE}', '${LAST_UPDATE}',
            jsonb_build_array(jsonb_build_object('product_id', i % 50, 'quantity', 2, 'unit_price', 10, 'discount', 0, 'total', 20, 'catalog_unit_price', 10)),
            0
-      from generate_series(1, $1::integer) i`, [deals, customers]);
+      from generate_series(1, $1::integer) i`,
+    [deals, customers],
+  );
   // As a mirror written over time would be: hint bits set, visibility map up to date.
   await db.query("vacuum analyze ploomes_sync.deals");
 }
@@ -58,16 +61,35 @@ function pageRows(firstId: number, customers: number): Record<string, unknown>[]
     const id = firstId + k;
     const changed = id % CHANGED_EVERY === 0;
     return {
-      id, contact_id: 1 + (id % customers), contact_name: `Cliente ${1 + (id % customers)}`,
-      contact_type_id: 1, contact_cnpj: null, contact_cpf: null, status_id: 1 + (id % 3),
+      id,
+      contact_id: 1 + (id % customers),
+      contact_name: `Cliente ${1 + (id % customers)}`,
+      contact_type_id: 1,
+      contact_cnpj: null,
+      contact_cpf: null,
+      status_id: 1 + (id % 3),
       amount: changed ? (id % 1000) + 7.25 : (id % 1000) + 0.5,
-      create_date: LAST_UPDATE, finish_date: LAST_UPDATE, last_update_date: LAST_UPDATE, last_update_raw: LAST_UPDATE,
-      line_items: [{ product_id: id % 50, quantity: 2, unit_price: 10, discount: 0, total: 20, catalog_unit_price: 10 }],
+      create_date: LAST_UPDATE,
+      finish_date: LAST_UPDATE,
+      last_update_date: LAST_UPDATE,
+      last_update_raw: LAST_UPDATE,
+      line_items: [{
+        product_id: id % 50,
+        quantity: 2,
+        unit_price: 10,
+        discount: 0,
+        total: 20,
+        catalog_unit_price: 10,
+      }],
     };
   });
 }
 
-async function asService<T extends pg.QueryResultRow>(db: pg.Client, sql: string, params: unknown[]): Promise<pg.QueryResult<T>> {
+async function asService<T extends pg.QueryResultRow>(
+  db: pg.Client,
+  sql: string,
+  params: unknown[],
+): Promise<pg.QueryResult<T>> {
   await db.query("begin; set local role service_role");
   try {
     const result = await db.query<T>(sql, params);
@@ -80,7 +102,9 @@ async function asService<T extends pg.QueryResultRow>(db: pg.Client, sql: string
 }
 
 async function claimFull(db: pg.Client): Promise<number> {
-  const claim = (await asService<{ c: { runId: number } }>(db, "select public.sync_claim('cli', 'full', false, 3600) as c", [])).rows[0]?.c;
+  const claim =
+    (await asService<{ c: { runId: number } }>(db, "select public.sync_claim('cli', 'full', false, 3600) as c", []))
+      .rows[0]?.c;
   if (!claim) throw new Error("bench: sync_claim answered nothing");
   return claim.runId;
 }
@@ -103,12 +127,17 @@ async function pageStoreMedian(db: pg.Client, deals: number): Promise<number> {
     const last = firstId + PAGE - 1;
     // One range, standing right before this page (set outside the timing): the page's span is
     // exactly its own Ids, as in a pass that walks the whole mirror.
-    await db.query("update ploomes_sync.passes p set position = $1 where p.id = (select r.pass_id from ploomes_sync.runs r where r.id = $2)",
-      [JSON.stringify({ ranges: [{ from: null, to: null, after: firstId - 1, done: false }] }), runId]);
+    await db.query(
+      "update ploomes_sync.passes p set position = $1 where p.id = (select r.pass_id from ploomes_sync.runs r where r.id = $2)",
+      [JSON.stringify({ ranges: [{ from: null, to: null, after: firstId - 1, done: false }] }), runId],
+    );
     const position = { ranges: [{ from: null, to: null, after: last, done: false }] };
     const started = performance.now();
-    await asService(db, "select public.sync_ingest_page(p_run_id => $1, p_deals => $2::jsonb, p_position => $3::jsonb, p_lease_seconds => 3600, p_range => 0)",
-      [runId, JSON.stringify(rows), JSON.stringify(position)]);
+    await asService(
+      db,
+      "select public.sync_ingest_page(p_run_id => $1, p_deals => $2::jsonb, p_position => $3::jsonb, p_lease_seconds => 3600, p_range => 0)",
+      [runId, JSON.stringify(rows), JSON.stringify(position)],
+    );
     times.push(performance.now() - started);
   }
   return median(times);
@@ -121,7 +150,10 @@ export async function measurePageStore(small: number, large: number): Promise<Pa
     const atSmall = await pageStoreMedian(db, small);
     const atLarge = await pageStoreMedian(db, large);
     return {
-      mirror10k: round(atSmall), mirror1M: round(atLarge), ratio: round(atLarge / atSmall, 2), mirrors: [small, large],
+      mirror10k: round(atSmall),
+      mirror1M: round(atLarge),
+      ratio: round(atLarge / atSmall, 2),
+      mirrors: [small, large],
     };
   } finally {
     await resetSyncState(db);
@@ -142,27 +174,46 @@ export async function measureFinish(deals: number): Promise<FinishFigures> {
     const runId = await claimFull(db);
     // What the pages of this pass would have left: the whole Id space read, every customer dirty,
     // the gone deals staged.
-    await db.query(`
+    await db.query(
+      `
       update ploomes_sync.passes p set position = jsonb_build_object('ranges', jsonb_build_array(
                jsonb_build_object('from', null, 'to', null, 'after', $1::bigint, 'done', true)))
        where p.id = (select r.pass_id from ploomes_sync.runs r where r.id = $2);
       insert into ploomes_sync.dirty_customers (customer_id) select distinct d.contact_id from ploomes_sync.deals d;
       insert into ploomes_sync.pass_gone (pass_id, deal_id)
-      select r.pass_id, g from ploomes_sync.runs r, generate_series(1, $1::integer, ${Math.round(1 / GONE_SHARE)}) g where r.id = $2;
-      analyze ploomes_sync.dirty_customers; analyze ploomes_sync.pass_gone;`.replace(/\$1/g, String(deals)).replace(/\$2/g, String(runId)));
+      select r.pass_id, g from ploomes_sync.runs r, generate_series(1, $1::integer, ${
+        Math.round(1 / GONE_SHARE)
+      }) g where r.id = $2;
+      analyze ploomes_sync.dirty_customers; analyze ploomes_sync.pass_gone;`.replace(/\$1/g, String(deals)).replace(
+        /\$2/g,
+        String(runId),
+      ),
+    );
     const times: number[] = [];
     let summary: Record<string, unknown> = {};
     for (;;) {
       const started = performance.now();
-      summary = (await asService<{ s: Record<string, unknown> }>(db, "select public.sync_finish_pass($1) as s", [runId])).rows[0]?.s ?? {};
+      summary =
+        (await asService<{ s: Record<string, unknown> }>(db, "select public.sync_finish_pass($1) as s", [runId]))
+          .rows[0]?.s ?? {};
       times.push(performance.now() - started);
-      if (process.env["BENCH_DEBUG"]) process.stderr.write(`finish call: ${Math.round(times.at(-1) ?? 0)} ms, then ${String(summary["finishing"])}\n`);
+      if (process.env["BENCH_DEBUG"]) {
+        process.stderr.write(
+          `finish call: ${Math.round(times.at(-1) ?? 0)} ms, then ${String(summary["finishing"])}\n`,
+        );
+      }
       if (summary["status"] !== "running") break;
     }
-    if (summary["status"] !== "succeeded") throw new Error(`bench: the finish ended ${JSON.stringify(summary).slice(0, 300)}`);
+    if (summary["status"] !== "succeeded") {
+      throw new Error(`bench: the finish ended ${JSON.stringify(summary).slice(0, 300)}`);
+    }
     return {
-      maxStatementMs: round(Math.max(...times)), totalMs: round(times.reduce((a, b) => a + b, 0)), calls: times.length,
-      deals, customers, dealsDeleted: Number(summary["dealsDeleted"] ?? 0),
+      maxStatementMs: round(Math.max(...times)),
+      totalMs: round(times.reduce((a, b) => a + b, 0)),
+      calls: times.length,
+      deals,
+      customers,
+      dealsDeleted: Number(summary["dealsDeleted"] ?? 0),
     };
   } finally {
     await resetSyncState(db);
@@ -174,4 +225,3 @@ function round(value: number, digits = 1): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
-

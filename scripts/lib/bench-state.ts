@@ -4,10 +4,12 @@ import pg from "pg";
 import { DB_URL } from "../../local/stack/paths.ts";
 
 export async function resetSyncState(db: pg.Client): Promise<void> {
-  await db.query(`update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null, lease_run_id = null,
+  await db.query(
+    `update ploomes_sync.state set cursor = null, current_pass_id = null, last_full_pass_at = null, lease_run_id = null,
                                              lease_expires_at = null, source = null, mass_delete_allowed_at = null;
     truncate public.customer_sales, ploomes_sync.deals, ploomes_sync.dirty_customers, ploomes_sync.rejected_deals, ploomes_sync.pass_gone;
-    delete from ploomes_sync.runs; delete from ploomes_sync.passes;`);
+    delete from ploomes_sync.runs; delete from ploomes_sync.passes;`,
+  );
 }
 
 /** resetSyncState on a connection of its own. */

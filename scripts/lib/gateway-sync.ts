@@ -21,7 +21,10 @@ export interface CallOptions {
 }
 
 /** One call of the function through the gateway; a body given as a string is sent verbatim. */
-export async function callFunction(body: Record<string, unknown> | string, options: CallOptions = {}): Promise<SyncCall> {
+export async function callFunction(
+  body: Record<string, unknown> | string,
+  options: CallOptions = {},
+): Promise<SyncCall> {
   const secret = options.secret === undefined ? requireStackKeys().CRON_SECRET : options.secret;
   const method = options.method ?? "POST";
   const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
@@ -64,9 +67,12 @@ export async function withProgress<T>(done: Promise<T>, write: (line: string) =>
       await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS));
       if (finished) break;
       const { rows } = await db.query<{ id: string; mode: string | null; pages: number; deals_fetched: number }>(
-        "select id, mode, pages, deals_fetched from ploomes_sync.runs where status = 'running' order by id desc limit 1");
+        "select id, mode, pages, deals_fetched from ploomes_sync.runs where status = 'running' order by id desc limit 1",
+      );
       const run = rows[0];
-      const line = run ? `  … run ${run.id} (${run.mode ?? "?"}): ${run.pages} pages, ${run.deals_fetched} deals stored` : "";
+      const line = run
+        ? `  … run ${run.id} (${run.mode ?? "?"}): ${run.pages} pages, ${run.deals_fetched} deals stored`
+        : "";
       if (line !== "" && line !== last) write(line);
       last = line;
     }
@@ -86,7 +92,9 @@ export async function topCustomers(limit: number): Promise<TopCustomer[]> {
   try {
     const { rows } = await db.query<TopCustomer>(
       `select customer_id, customer_name, total_revenue, won_deals, last_purchase_date
-         from public.customer_sales order by total_revenue desc, customer_id limit $1`, [limit]);
+         from public.customer_sales order by total_revenue desc, customer_id limit $1`,
+      [limit],
+    );
     return rows;
   } finally {
     await db.end();

@@ -21,10 +21,14 @@ export async function prepareLocalFunction(log: (line: string) => void): Promise
     await setDemoLineItems(env.DEMO_LINE_ITEMS_ON ?? DEMO_LINE_ITEMS_DEFAULT);
     variables.PLOOMES_BASE_URL = SIMULATOR_URL;
     variables.PLOOMES_API_KEY = simulatorApiKey();
-    description = `the demo Ploomes simulator at ${SIMULATOR_URL} (${DEMO_DATASET.deals} deals, ${DEMO_DATASET.contacts} contacts, ` +
+    description =
+      `the demo Ploomes simulator at ${SIMULATOR_URL} (${DEMO_DATASET.deals} deals, ${DEMO_DATASET.contacts} contacts, ` +
       `line items on ${env.DEMO_LINE_ITEMS_ON ?? DEMO_LINE_ITEMS_DEFAULT}; set PLOOMES_BASE_URL to use another API)`;
   }
-  writeFunctionEnv({ ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET }, "Written by npm start / npm run sync; the gateway passes it to the function.");
+  writeFunctionEnv(
+    { ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET },
+    "Written by npm start / npm run sync; the gateway passes it to the function.",
+  );
   return { description };
 }
 
@@ -43,7 +47,10 @@ async function setDemoLineItems(lineItemsOn: string): Promise<void> {
     signal: AbortSignal.timeout(SETTINGS_TIMEOUT_MS),
   });
   if (!response.ok) {
-    throw new Error(`DEMO_LINE_ITEMS_ON=${lineItemsOn} was refused by the demo simulator (${response.status}): ${await response.text()}`);
+    throw new Error(
+      `DEMO_LINE_ITEMS_ON=${lineItemsOn} was refused by the demo simulator (${response.status}): ${await response
+        .text()}`,
+    );
   }
 }
 

@@ -8,10 +8,18 @@ const MS_PER_SECOND = 1000;
 export function formatSummary(body: Body): string {
   const seconds = typeof body.durationMs === "number" ? (body.durationMs / MS_PER_SECOND).toFixed(1) : "?";
   const lines = [
-    `run ${body.runId ?? "?"}: ${body.status ?? "?"} (${body.mode ?? "?"} pass${body.resumed ? ", resumed" : ""}${body.dryRun ? ", dry run" : ""}) in ${seconds} s`,
-    `  Ploomes: ${body.pages ?? 0} pages, ${body.requests ?? 0} requests, ${body.retries ?? 0} retries, ${body.throttledWaits ?? 0} throttled waits`,
-    `  deals:   ${body.dealsFetched ?? 0} fetched, ${body.dealsRejected ?? 0} rejected, ${body.dealsDeleted ?? 0} deleted`,
-    `  customers: ${body.customersInserted ?? 0} inserted, ${body.customersUpdated ?? 0} updated, ${body.customersDeleted ?? 0} deleted, ${body.customersUnchanged ?? 0} unchanged`,
+    `run ${body.runId ?? "?"}: ${body.status ?? "?"} (${body.mode ?? "?"} pass${body.resumed ? ", resumed" : ""}${
+      body.dryRun ? ", dry run" : ""
+    }) in ${seconds} s`,
+    `  Ploomes: ${body.pages ?? 0} pages, ${body.requests ?? 0} requests, ${body.retries ?? 0} retries, ${
+      body.throttledWaits ?? 0
+    } throttled waits`,
+    `  deals:   ${body.dealsFetched ?? 0} fetched, ${body.dealsRejected ?? 0} rejected, ${
+      body.dealsDeleted ?? 0
+    } deleted`,
+    `  customers: ${body.customersInserted ?? 0} inserted, ${body.customersUpdated ?? 0} updated, ${
+      body.customersDeleted ?? 0
+    } deleted, ${body.customersUnchanged ?? 0} unchanged`,
   ];
   if (typeof body.lineItemsSource === "string") {
     const documents = body.lineItemsSource === "orders" || body.lineItemsSource === "quotes"
@@ -38,10 +46,15 @@ export function formatTopCustomers(rows: TopCustomer[]): string {
   if (rows.length === 0) return "customer_sales is empty.";
   const header = ["#", "customer", "name", "total_revenue", "won", "last purchase"];
   const table = rows.map((r, i) => [
-    String(i + 1), r.customer_id, r.customer_name, r.total_revenue, String(r.won_deals),
+    String(i + 1),
+    r.customer_id,
+    r.customer_name,
+    r.total_revenue,
+    String(r.won_deals),
     r.last_purchase_date ? r.last_purchase_date.toISOString().slice(0, 10) : "-",
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => (row[c] ?? "").length)));
-  const render = (row: string[]) => row.map((cell, c) => (c === 3 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ");
+  const render = (row: string[]) =>
+    row.map((cell, c) => (c === 3 ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0))).join("  ");
   return [render(header), ...table.map(render)].join("\n");
 }

@@ -32,15 +32,24 @@ interface RunRow {
 async function responseOf(requestId: string) {
   return waitFor(`pg_net response ${requestId}`, REQUEST_TIMEOUT_MS, async () => {
     const { rows } = await db.query<{ status_code: number | null; content: string | null; error_msg: string | null }>(
-      "select status_code, content, error_msg from net._http_response where id = $1", [requestId]);
+      "select status_code, content, error_msg from net._http_response where id = $1",
+      [requestId],
+    );
     return rows[0];
   });
 }
 
 /** Reschedules a job the way postgres may on hosted Supabase: cron.alter_job, keeping its command. */
 async function setSchedule(job: string, schedule: string): Promise<void> {
-  const { rows } = await db.query("select cron.alter_job(jobid, schedule := $2) from cron.job where jobname = $1", [job, schedule]);
-  if (rows.length !== 1) throw new Error(`expected one pg_cron job named ${job}, found ${rows.length}; run npm run stack:up to apply the schedule migration`);
+  const { rows } = await db.query("select cron.alter_job(jobid, schedule := $2) from cron.job where jobname = $1", [
+    job,
+    schedule,
+  ]);
+  if (rows.length !== 1) {
+    throw new Error(
+      `expected one pg_cron job named ${job}, found ${rows.length}; run npm run stack:up to apply the schedule migration`,
+    );
+  }
 }
 
 async function setCronSecret(value: string | null): Promise<void> {
@@ -51,7 +60,9 @@ async function setCronSecret(value: string | null): Promise<void> {
 beforeAll(async () => {
   db = await connectDb();
   // The integration suite pauses the jobs while it runs; here they must be live.
-  await db.query("select cron.alter_job(jobid, active := true) from cron.job where jobname like 'sync-customer-sales%'");
+  await db.query(
+    "select cron.alter_job(jobid, active := true) from cron.job where jobname like 'sync-customer-sales%'",
+  );
   // 300 deals: one full page. A one-page-per-invocation pass stores it, ends partial, and needs
   // exactly one continuation, which confirms the end (two empty answers) and publishes.
   sim = await startTestSimulator({ seed: 21, contacts: 40, products: 12, deals: 300 });
@@ -78,7 +89,9 @@ describe("pg_cron → pg_net → Edge Function", () => {
     await setSchedule(SYNC_JOB, "* * * * *");
     try {
       const run = await waitFor("a succeeded cron run", TICK_TIMEOUT_MS, async () => {
-        const { rows } = await db.query<RunRow>("select * from ploomes_sync.runs where trigger = 'cron' and status = 'succeeded' limit 1");
+        const { rows } = await db.query<RunRow>(
+          "select * from ploomes_sync.runs where trigger = 'cron' and status = 'succeeded' limit 1",
+        );
         return rows[0];
       });
       expect(run.mode).toBe("full");
@@ -89,7 +102,9 @@ describe("pg_cron → pg_net → Edge Function", () => {
     // (when its batch ends): wait for the response row itself.
     const response = await waitFor("a 200 for the cron request in net._http_response", REQUEST_TIMEOUT_MS, async () => {
       const { rows } = await db.query<{ status_code: number | null }>(
-        "select status_code from net._http_response where created >= $1 and content like '%\"trigger\":\"cron\"%'", [since]);
+        'select status_code from net._http_response where created >= $1 and content like \'%"trigger":"cron"%\'',
+        [since],
+      );
       return rows.find((r) => r.status_code === 200);
     });
     expect(response.status_code).toBe(200);
@@ -99,7 +114,9 @@ describe("pg_cron → pg_net → Edge Function", () => {
     const jobRun = await waitFor("the job's succeeded run in cron.job_run_details", REQUEST_TIMEOUT_MS, async () => {
       const { rows } = await db.query<{ status: string }>(
         `select d.status from cron.job_run_details d join cron.job j using (jobid)
-          where j.jobname = $1 and d.start_time >= $2 and d.status = 'succeeded'`, [SYNC_JOB, since]);
+          where j.jobname = $1 and d.start_time >= $2 and d.status = 'succeeded'`,
+        [SYNC_JOB, since],
+      );
       return rows[0];
     });
     expect(jobRun.status).toBe("succeeded");
@@ -109,7 +126,11 @@ describe("pg_cron → pg_net → Edge Function", () => {
     const { rows } = await db.query<{ id: string }>("select public.trigger_customer_sales_sync('full') as id");
     const response = await responseOf(rows[0]?.id ?? "");
     expect(response.status_code).toBe(200);
-    expect(JSON.parse(response.content ?? "{}")).toMatchObject({ status: "succeeded", mode: "full", trigger: "manual" });
+    expect(JSON.parse(response.content ?? "{}")).toMatchObject({
+      status: "succeeded",
+      mode: "full",
+      trigger: "manual",
+    });
   });
 
   it("the raw net.http_post snippet from the README works verbatim", async () => {
@@ -129,11 +150,15 @@ describe("pg_cron → pg_net → Edge Function", () => {
     const first = await responseOf(rows[0]?.id ?? "");
     expect(JSON.parse(first.content ?? "{}")).toMatchObject({ status: "partial" });
     const finished = await waitFor("the continuation to finish the pass", TICK_TIMEOUT_MS, async () => {
-      const { rows: done } = await db.query<RunRow>("select * from ploomes_sync.runs where trigger = 'continue' and status = 'succeeded'");
+      const { rows: done } = await db.query<RunRow>(
+        "select * from ploomes_sync.runs where trigger = 'continue' and status = 'succeeded'",
+      );
       return done[0];
     });
     expect(finished.mode).toBe("full");
-    const { rows: runs } = await db.query<RunRow>("select * from ploomes_sync.runs where status <> 'skipped' order by id");
+    const { rows: runs } = await db.query<RunRow>(
+      "select * from ploomes_sync.runs where status <> 'skipped' order by id",
+    );
     expect(new Set(runs.map((r) => r.status))).toEqual(new Set(["partial", "succeeded"]));
     for (let i = 1; i < runs.length; i += 1) {
       const previous = runs[i - 1];
@@ -145,7 +170,9 @@ describe("pg_cron → pg_net → Edge Function", () => {
 
   it("a wrong cron_secret in Vault gives a 401 in net._http_response and writes no run", async () => {
     await setCronSecret("x".repeat(48));
-    const { rows: command } = await db.query<{ command: string }>("select command from cron.job where jobname = $1", [SYNC_JOB]);
+    const { rows: command } = await db.query<{ command: string }>("select command from cron.job where jobname = $1", [
+      SYNC_JOB,
+    ]);
     // The tick's exact command, run now instead of waiting for the clock.
     const { rows } = await db.query<{ id: string }>(`select (${command[0]?.command.replace(/^select /, "")}) as id`);
     const response = await responseOf(rows[0]?.id ?? "");
@@ -162,7 +189,9 @@ describe("pg_cron → pg_net → Edge Function", () => {
       const failure = await waitFor("a failed job run", TICK_TIMEOUT_MS, async () => {
         const { rows } = await db.query<{ status: string; return_message: string }>(
           `select d.status, d.return_message from cron.job_run_details d join cron.job j using (jobid)
-            where j.jobname = $1 and d.start_time >= $2 and d.status = 'failed'`, [SYNC_JOB, since]);
+            where j.jobname = $1 and d.start_time >= $2 and d.status = 'failed'`,
+          [SYNC_JOB, since],
+        );
         return rows[0];
       });
       expect(failure.return_message).toContain('Vault secret "cron_secret" is missing');

@@ -9,9 +9,14 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { LOCAL_DIR, MATRIX_SUMMARY_FILE } from "../../local/stack/paths.ts";
-import { BAD_INPUT_CASES, MATRIX_REQUEST_TIMEOUT_MS, type CaseContext } from "../support/bad-input-cases.ts";
+import { BAD_INPUT_CASES, type CaseContext, MATRIX_REQUEST_TIMEOUT_MS } from "../support/bad-input-cases.ts";
 import {
-  changedIds, compareWithSource, contactsOf, readStoredState, startForeignHost, type ForeignHost,
+  changedIds,
+  compareWithSource,
+  contactsOf,
+  type ForeignHost,
+  readStoredState,
+  startForeignHost,
 } from "../support/bad-input-harness.ts";
 import { connectDb } from "../support/stack.ts";
 import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
@@ -34,7 +39,8 @@ beforeAll(async () => {
   sim = await startTestSimulator({ seed: 29, contacts: 60, products: 20, deals: 250 });
   sim.updateSettings({ rateLimitPerMinute: GENEROUS_RATE_LIMIT });
   foreign = await startForeignHost();
-  const configure = (overrides: Record<string, string | null>) => configureFunction(sim, { ...MATRIX_ENV, ...overrides });
+  const configure = (overrides: Record<string, string | null>) =>
+    configureFunction(sim, { ...MATRIX_ENV, ...overrides });
   ctx = { sim, db, foreign, invoke: (body) => callFunction(body), configure };
   configure({});
   const first = await callFunction({ mode: "full", trigger: "manual" });
@@ -58,7 +64,9 @@ describe("bad-input matrix", () => {
       const touched = await testCase.apply(ctx);
       const sourceBad = sim.snapshot();
 
-      const run = testCase.run ? await testCase.run(ctx, touched) : await ctx.invoke(testCase.request ?? { trigger: "manual" });
+      const run = testCase.run
+        ? await testCase.run(ctx, touched)
+        : await ctx.invoke(testCase.request ?? { trigger: "manual" });
       const want = testCase.expect(ctx, touched);
       const body = run.body;
       expect(body["status"], JSON.stringify(body)).toBe(want.status);
@@ -72,7 +80,9 @@ describe("bad-input matrix", () => {
         expect(body["dealsRejected"]).toBe(1);
         const rejected = await db.query("select deal_id::float8 as id, field from ploomes_sync.rejected_deals");
         expect(rejected.rows).toEqual([{ id, field }]);
-        const logged = await db.query<{ rejects: unknown[] }>("select rejects from ploomes_sync.runs where id = $1", [body["runId"]]);
+        const logged = await db.query<{ rejects: unknown[] }>("select rejects from ploomes_sync.runs where id = $1", [
+          body["runId"],
+        ]);
         expect(logged.rows[0]?.rejects).toContainEqual(expect.objectContaining({ id, field }));
         const health = await db.query<{ rejected_deals: number }>("select rejected_deals from public.sync_health");
         expect(health.rows[0]?.rejected_deals).toBe(1);

@@ -11,7 +11,7 @@ import type { WorkerStats } from "../../local/gateway/worker.ts";
 import type { WorkerLimits } from "../../local/gateway/worker-limits.ts";
 import { platformFunctionEnv } from "../../local/gateway/platform-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
-import { FUNCTIONS_DIR, PROJECT_ROOT, binPath } from "../../local/stack/paths.ts";
+import { binPath, FUNCTIONS_DIR, PROJECT_ROOT } from "../../local/stack/paths.ts";
 
 export const FIXTURES_DIR = join(PROJECT_ROOT, "tests", "fixtures", "functions");
 export const FIXTURES_CONFIG = join(FIXTURES_DIR, "config.toml");
@@ -42,16 +42,17 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
   const logs: string[] = [];
   const host = new FunctionHost({
     functionDirs: options.project
-      ? [{ dir: FUNCTIONS_DIR, configFile: options.project.configFile ?? join(PROJECT_ROOT, "supabase", "config.toml") }]
+      ? [{
+        dir: FUNCTIONS_DIR,
+        configFile: options.project.configFile ?? join(PROJECT_ROOT, "supabase", "config.toml"),
+      }]
       : [{ dir: FIXTURES_DIR, configFile: options.configFile ?? FIXTURES_CONFIG }],
     denoBin: binPath("deno"),
-    baseEnv: options.project
-      ? { ...platformFunctionEnv(requireStackKeys()), ...options.project.env }
-      : {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        HOME: process.env.HOME ?? "/root",
-        ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
-      },
+    baseEnv: options.project ? { ...platformFunctionEnv(requireStackKeys()), ...options.project.env } : {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/root",
+      ...(process.env.DENO_DIR ? { DENO_DIR: process.env.DENO_DIR } : {}),
+    },
     envFiles: [],
     logsDir,
     cwd: PROJECT_ROOT,

@@ -34,7 +34,9 @@ function pidOf(body: Record<string, unknown>): number {
 function expectWorkerLimit(response: { status: number; body: Record<string, unknown> }, reason: string): void {
   expect(response.status).toBe(546);
   expect(response.body.code).toBe(WORKER_LIMIT_CODE);
-  expect(response.body.message).toBe(`Function failed due to not having enough compute resources (shutdown reason: ${reason})`);
+  expect(response.body.message).toBe(
+    `Function failed due to not having enough compute resources (shutdown reason: ${reason})`,
+  );
 }
 
 async function waitGone(pid: number): Promise<void> {
@@ -62,7 +64,8 @@ describe("edge runtime limits", () => {
     const retired = t.worker("burn-cpu", pidA);
     expect(retired).toMatchObject({ state: "ended", endedBecause: "EarlyDrop", requests: 3 });
     expect(retired?.cpuMs).toBeGreaterThanOrEqual(300);
-    expect(t.logs.some((l) => l.includes("warning") && l.includes(`pid=${pidA} retired`) && l.includes("CPUTime"))).toBe(true);
+    expect(t.logs.some((l) => l.includes("warning") && l.includes(`pid=${pidA} retired`) && l.includes("CPUTime")))
+      .toBe(true);
   });
 
   it("module loading does not count: a worker that burned CPU while booting is not retired", async () => {
@@ -83,7 +86,9 @@ describe("edge runtime limits", () => {
     expect(killed).toMatchObject({ state: "ended", endedBecause: "CPUTime" });
     expect(killed?.cpuMs).toBeGreaterThanOrEqual(300);
     expect(killed?.cpuMs).toBeLessThan(3000);
-    expect(t.logs.some((l) => l.includes(`pid=${pidA} killed`) && l.includes("CPUTime") && /cpu=\d+ ms rss=.* age=/.test(l))).toBe(true);
+    expect(
+      t.logs.some((l) => l.includes(`pid=${pidA} killed`) && l.includes("CPUTime") && /cpu=\d+ ms rss=.* age=/.test(l)),
+    ).toBe(true);
 
     const after = await t.call("burn-cpu?ms=0");
     expect(after.status).toBe(200);
@@ -120,8 +125,11 @@ describe("edge runtime limits", () => {
   it("wall clock: past half of it a new worker takes requests; at all of it requests in flight get 546", async () => {
     const t = await host({ wallClockMs: 3_000 });
     const pidA = pidOf((await t.call("sleep?ms=0")).body);
-    await waitFor("the first worker to retire at half its wall clock", EVENT_TIMEOUT_MS,
-      async () => (t.worker("sleep", pidA)?.retiredBecause === "WallClockTime" ? true : undefined));
+    await waitFor(
+      "the first worker to retire at half its wall clock",
+      EVENT_TIMEOUT_MS,
+      async () => (t.worker("sleep", pidA)?.retiredBecause === "WallClockTime" ? true : undefined),
+    );
     const second = await t.call("sleep?ms=0");
     const pidB = pidOf(second.body);
     expect(pidB).not.toBe(pidA);
@@ -148,15 +156,26 @@ describe("edge runtime limits", () => {
 describe("limit settings and /proc parsing", () => {
   it("defaults to the platform's limits; EDGE_* env variables override them", () => {
     expect(limitsFromEnv({})).toEqual({ cpuSoftMs: 1000, cpuHardMs: 2000, memoryMb: 256, wallClockMs: 150_000 });
-    expect(limitsFromEnv({ EDGE_CPU_SOFT_MS: "200", EDGE_CPU_HARD_MS: "400", EDGE_MEMORY_MB: "128", EDGE_WALL_CLOCK_MS: "5000" }))
+    expect(
+      limitsFromEnv({
+        EDGE_CPU_SOFT_MS: "200",
+        EDGE_CPU_HARD_MS: "400",
+        EDGE_MEMORY_MB: "128",
+        EDGE_WALL_CLOCK_MS: "5000",
+      }),
+    )
       .toEqual({ cpuSoftMs: 200, cpuHardMs: 400, memoryMb: 128, wallClockMs: 5000 });
     expect(limitsFromEnv({ EDGE_CPU_SOFT_MS: "" })).toEqual(PLATFORM_WORKER_LIMITS);
   });
 
   it("rejects a bad override, naming the variable", () => {
-    expect(() => limitsFromEnv({ EDGE_MEMORY_MB: "lots" })).toThrow(/EDGE_MEMORY_MB="lots": expected a positive integer/);
+    expect(() => limitsFromEnv({ EDGE_MEMORY_MB: "lots" })).toThrow(
+      /EDGE_MEMORY_MB="lots": expected a positive integer/,
+    );
     expect(() => limitsFromEnv({ EDGE_WALL_CLOCK_MS: "0" })).toThrow(/wallClockMs must be a positive integer/);
-    expect(() => limitsFromEnv({ EDGE_CPU_SOFT_MS: "3000" })).toThrow(/cpuSoftMs \(3000\) must not exceed cpuHardMs \(2000\)/);
+    expect(() => limitsFromEnv({ EDGE_CPU_SOFT_MS: "3000" })).toThrow(
+      /cpuSoftMs \(3000\) must not exceed cpuHardMs \(2000\)/,
+    );
   });
 
   it("reads utime+stime past a process name with spaces and parentheses, and VmRSS", () => {

@@ -73,7 +73,10 @@ describe("verify_jwt = true (the default)", () => {
 
 describe("verify_jwt = false", () => {
   it("passes requests without a JWT once config.toml says so (re-read on change)", async () => {
-    writeFileSync(configFile, "[functions.echo]\n# the cron path: no user JWT\nverify_jwt = false  # trailing comment\n");
+    writeFileSync(
+      configFile,
+      "[functions.echo]\n# the cron path: no user JWT\nverify_jwt = false  # trailing comment\n",
+    );
     const response = await t.call("echo");
     expect(response.status).toBe(200);
     expect(response.body.method).toBe("GET");
@@ -104,7 +107,8 @@ describe("config.toml files of this project", () => {
   });
 
   it("ignores other tables and keys, and a missing file means every default", () => {
-    const text = '[api]\nverify_jwt = false\n[functions.a]\nenabled = true\n[[functions.b]]\nverify_jwt = false\n[functions.c]\nverify_jwt=false\n';
+    const text =
+      "[api]\nverify_jwt = false\n[functions.a]\nenabled = true\n[[functions.b]]\nverify_jwt = false\n[functions.c]\nverify_jwt=false\n";
     const settings = parseFunctionsConfig(text, "inline");
     expect(settings.get("a")).toEqual({});
     expect(settings.has("b")).toBe(false);

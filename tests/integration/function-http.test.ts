@@ -6,7 +6,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { connectDb } from "../support/stack.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
-import { FUNCTION_URL, configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import {
+  configureFunction,
+  FUNCTION_URL,
+  resetSyncState,
+  restoreFunctionEnv,
+  startTestSimulator,
+} from "../support/sync-harness.ts";
 import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 let db: pg.Client;
@@ -86,7 +92,10 @@ describe("request body", () => {
   });
 
   it("405 for other methods", async () => {
-    const response = await fetch(FUNCTION_URL, { method: "PUT", headers: { "x-cron-secret": requireStackKeys().CRON_SECRET } });
+    const response = await fetch(FUNCTION_URL, {
+      method: "PUT",
+      headers: { "x-cron-secret": requireStackKeys().CRON_SECRET },
+    });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, POST");
   });
@@ -102,7 +111,9 @@ describe("configuration errors", () => {
     expect(error).toContain("PLOOME_API_KEY");
     expect(JSON.stringify(response.body)).not.toContain(sim.apiKey);
     expect(response.body.recorded).toBe(true);
-    const { rows } = await db.query("select status, http_status, error from ploomes_sync.runs where id = $1", [response.body.runId]);
+    const { rows } = await db.query("select status, http_status, error from ploomes_sync.runs where id = $1", [
+      response.body.runId,
+    ]);
     expect(rows[0]).toMatchObject({ status: "failed", http_status: 500 });
     expect(String(rows[0]?.error)).toContain("PLOOME_API_KEY");
     const health = await db.query("select consecutive_failures, last_failure_error from public.sync_health");
@@ -111,7 +122,11 @@ describe("configuration errors", () => {
   });
 
   it("lists every problem at once", async () => {
-    configureFunction(sim, { PLOOMES_API_KEY: null, PLOOMES_REQUESTS_PER_MINUTE: "lots", SYNC_TIME_BUDGET_MS: "999999" });
+    configureFunction(sim, {
+      PLOOMES_API_KEY: null,
+      PLOOMES_REQUESTS_PER_MINUTE: "lots",
+      SYNC_TIME_BUDGET_MS: "999999",
+    });
     const response = await callFunction({ trigger: "manual" });
     expect(response.status).toBe(500);
     const variables = (response.body.problems as { variable: string }[]).map((p) => p.variable).sort();

@@ -45,7 +45,9 @@ describe("functions proxy", () => {
   it("gives the function the platform's default env", async () => {
     const response = await fetch(`${GATEWAY_URL}/functions/v1/echo/env?name=SUPABASE_URL`);
     expect(await response.json()).toEqual({ name: "SUPABASE_URL", value: GATEWAY_URL });
-    const secretKeys = await (await fetch(`${GATEWAY_URL}/functions/v1/echo/env?name=SUPABASE_SECRET_KEYS`)).json() as { value: string };
+    const secretKeys = await (await fetch(`${GATEWAY_URL}/functions/v1/echo/env?name=SUPABASE_SECRET_KEYS`)).json() as {
+      value: string;
+    };
     expect(Object.keys(JSON.parse(secretKeys.value) as object)).toEqual(["default"]);
   });
 

@@ -3,7 +3,7 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signJwt } from "../../local/stack/keys.ts";
-import { GATEWAY_URL, connectDb } from "../support/stack.ts";
+import { connectDb, GATEWAY_URL } from "../support/stack.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 
 const keys = requireStackKeys();
@@ -83,12 +83,21 @@ describe("POST /rest/v1/rpc/<fn>", () => {
 
   it("runs as the role of the key, with its claims visible to auth.role()", async () => {
     expect((await rpc("test_gw_whoami", {}, keys.ANON_KEY)).body).toEqual({ user: "anon", role: "anon" });
-    expect((await rpc("test_gw_whoami", {}, keys.SERVICE_ROLE_KEY)).body).toEqual({ user: "service_role", role: "service_role" });
-    expect((await rpc("test_gw_whoami", {}, keys.SECRET_KEY)).body).toEqual({ user: "service_role", role: "service_role" });
+    expect((await rpc("test_gw_whoami", {}, keys.SERVICE_ROLE_KEY)).body).toEqual({
+      user: "service_role",
+      role: "service_role",
+    });
+    expect((await rpc("test_gw_whoami", {}, keys.SECRET_KEY)).body).toEqual({
+      user: "service_role",
+      role: "service_role",
+    });
     expect((await rpc("test_gw_whoami", {}, keys.PUBLISHABLE_KEY)).body).toEqual({ user: "anon", role: "anon" });
     // PostgREST takes the role from Authorization when both are present (a signed-in user).
     const userJwt = signJwt({ role: "authenticated", sub: "00000000-0000-0000-0000-000000000001" }, keys.JWT_SECRET);
-    expect((await rpc("test_gw_whoami", {}, keys.ANON_KEY, userJwt)).body).toEqual({ user: "authenticated", role: "authenticated" });
+    expect((await rpc("test_gw_whoami", {}, keys.ANON_KEY, userJwt)).body).toEqual({
+      user: "authenticated",
+      role: "authenticated",
+    });
   });
 });
 
@@ -109,7 +118,10 @@ describe("errors, shaped and coded like PostgREST", () => {
   it("401 with SQLSTATE 42501 when anon lacks EXECUTE, 403 for authenticated", async () => {
     const anon = await rpc("test_gw_add", { a: 1 }, keys.ANON_KEY);
     expect(anon.status).toBe(401);
-    expect(anon.body).toMatchObject({ code: "42501", message: expect.stringContaining("permission denied for function test_gw_add") });
+    expect(anon.body).toMatchObject({
+      code: "42501",
+      message: expect.stringContaining("permission denied for function test_gw_add"),
+    });
     const userJwt = signJwt({ role: "authenticated" }, keys.JWT_SECRET);
     expect((await rpc("test_gw_add", { a: 1 }, keys.ANON_KEY, userJwt)).status).toBe(403);
   });

@@ -5,7 +5,7 @@
 // response. A local server holds each request until the test releases it, and records send times.
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startHeldServer, type HeldServer } from "../support/held-server.ts";
+import { type HeldServer, startHeldServer } from "../support/held-server.ts";
 import { connectAdminDb, connectDb, waitFor } from "../support/stack.ts";
 
 /** Long enough that nothing times out while the test holds it. */
@@ -32,7 +32,8 @@ const sorted = (paths: string[]) => [...paths].sort();
 async function queue(paths: string[]): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `select net.http_get(url := $1 || p, timeout_milliseconds := $2) as id from unnest($3::text[]) with ordinality as t(p, n) order by n`,
-    [server.url, REQUEST_TIMEOUT_MS, paths]);
+    [server.url, REQUEST_TIMEOUT_MS, paths],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -41,7 +42,9 @@ async function snapshot(ids: string[]): Promise<Snapshot> {
   const { rows } = await db.query<Snapshot>(
     // Ordered by the numeric id (a bare `order by id` would sort the text output column: "10" < "6").
     `select array(select q.id::text from net.http_request_queue q where q.id = any($1::bigint[]) order by q.id) as queued,
-            array(select r.id::text from net._http_response r where r.id = any($1::bigint[]) order by r.id) as responded`, [ids]);
+            array(select r.id::text from net._http_response r where r.id = any($1::bigint[]) order by r.id) as responded`,
+    [ids],
+  );
   const row = rows[0];
   if (!row) throw new Error("no snapshot row");
   return row;
@@ -49,7 +52,9 @@ async function snapshot(ids: string[]): Promise<Snapshot> {
 
 async function created(ids: string[]): Promise<number[]> {
   const { rows } = await db.query<{ created: Date }>(
-    "select created from net._http_response where id = any($1::bigint[]) order by id", [ids]);
+    "select created from net._http_response where id = any($1::bigint[]) order by id",
+    [ids],
+  );
   return rows.map((r) => r.created.getTime());
 }
 
@@ -68,7 +73,9 @@ async function statesUntilAnswered(ids: string[]): Promise<Snapshot[]> {
 async function setBatchSize(value: string | null): Promise<void> {
   const admin = await connectAdminDb();
   try {
-    await admin.query(value === null ? "alter system reset pg_net.batch_size" : `alter system set pg_net.batch_size = ${Number(value)}`);
+    await admin.query(
+      value === null ? "alter system reset pg_net.batch_size" : `alter system set pg_net.batch_size = ${Number(value)}`,
+    );
   } finally {
     await admin.end();
   }
@@ -147,7 +154,10 @@ describe("pg_net stand-in: one batch at a time", () => {
       server.release("/b2");
       const states = await statesUntilAnswered([b1, b2]);
       for (const state of states) {
-        expect([JSON.stringify({ queued: [b1, b2], responded: [] }), JSON.stringify({ queued: [], responded: [b1, b2] })])
+        expect([
+          JSON.stringify({ queued: [b1, b2], responded: [] }),
+          JSON.stringify({ queued: [], responded: [b1, b2] }),
+        ])
           .toContain(JSON.stringify(state));
       }
       const [created1, created2] = await created([b1, b2]);

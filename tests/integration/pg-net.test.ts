@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GATEWAY_URL, connectDb, waitFor } from "../support/stack.ts";
+import { connectDb, GATEWAY_URL, waitFor } from "../support/stack.ts";
 
 interface ResponseRow {
   status_code: number | null;
@@ -80,7 +80,9 @@ describe("net.http_post / net.http_get", () => {
   });
 
   it("records a 404 as a status, not an error", async () => {
-    const id = await post(`select net.http_get(url := '${GATEWAY_URL}/functions/v1/echo', params := '{"status":"404"}'::jsonb) as id`);
+    const id = await post(
+      `select net.http_get(url := '${GATEWAY_URL}/functions/v1/echo', params := '{"status":"404"}'::jsonb) as id`,
+    );
     const row = await outcomeOf(id);
     expect(row.status_code).toBe(404);
     expect(row.error_msg).toBeNull();
@@ -88,7 +90,9 @@ describe("net.http_post / net.http_get", () => {
 
   it("records a refused connection in error_msg with no status", async () => {
     const port = await closedPort();
-    const id = await post(`select net.http_post(url := 'http://127.0.0.1:${port}/x', timeout_milliseconds := 2000) as id`);
+    const id = await post(
+      `select net.http_post(url := 'http://127.0.0.1:${port}/x', timeout_milliseconds := 2000) as id`,
+    );
     const row = await outcomeOf(id);
     expect(row.status_code).toBeNull();
     expect(row.timed_out).toBe(false);
@@ -105,7 +109,9 @@ describe("net.http_post / net.http_get", () => {
   });
 
   it("rejects a non-JSON Content-Type like pg_net", async () => {
-    await expect(db.query(`select net.http_post(url := 'http://127.0.0.1/x', headers := '{"Content-Type":"text/plain"}'::jsonb)`))
+    await expect(
+      db.query(`select net.http_post(url := 'http://127.0.0.1/x', headers := '{"Content-Type":"text/plain"}'::jsonb)`),
+    )
       .rejects.toThrow('Content-Type header must be "application/json"');
   });
 

@@ -37,23 +37,31 @@ async function attempt(sql: string): Promise<{ code?: string; message: string } 
 
 describe("roles: postgres is not a superuser", () => {
   it("supabase_admin is the only superuser; the tests connect as postgres", async () => {
-    const { rows } = await db.query<{ rolname: string }>("select rolname from pg_roles where rolsuper order by rolname");
+    const { rows } = await db.query<{ rolname: string }>(
+      "select rolname from pg_roles where rolsuper order by rolname",
+    );
     expect(rows.map((r) => r.rolname)).toEqual(["supabase_admin"]);
     const { rows: me } = await db.query<{ user: string; super: boolean }>(
-      "select current_user as user, (select rolsuper from pg_roles where rolname = 'postgres') as super");
+      "select current_user as user, (select rolsuper from pg_roles where rolname = 'postgres') as super",
+    );
     expect(me[0]).toEqual({ user: "postgres", super: false });
   });
 
   it("the extensions the migrations ask for exist already, owned by supabase_admin, so their create lines are no-ops", async () => {
     const { rows } = await db.query<{ extname: string; owner: string }>(
-      "select extname, extowner::regrole::text as owner from pg_extension where extname = any($1) order by extname", [PRE_CREATED]);
+      "select extname, extowner::regrole::text as owner from pg_extension where extname = any($1) order by extname",
+      [PRE_CREATED],
+    );
     expect(rows).toEqual(PRE_CREATED.map((extname) => ({ extname, owner: "supabase_admin" })));
     expect(await attempt("create extension if not exists pg_cron with schema pg_catalog")).toBeNull();
     expect(await attempt("create extension if not exists pg_net with schema extensions")).toBeNull();
   });
 
   it("a migration that creates an extension only a superuser may create fails with 42501", async () => {
-    const { rows } = await db.query("select 1 from pg_available_extensions where name = $1 and installed_version is null", [UNTRUSTED_EXTENSION]);
+    const { rows } = await db.query(
+      "select 1 from pg_available_extensions where name = $1 and installed_version is null",
+      [UNTRUSTED_EXTENSION],
+    );
     expect(rows, `${UNTRUSTED_EXTENSION} must be available and not installed for this test`).toHaveLength(1);
     const error = await attempt(`create extension ${UNTRUSTED_EXTENSION} with schema extensions`);
     expect(error).toMatchObject({ code: INSUFFICIENT_PRIVILEGE });
@@ -65,12 +73,16 @@ describe("roles: postgres is not a superuser", () => {
   });
 
   it("postgres may read cron.job but not write it; cron.alter_job changes its own jobs", async () => {
-    expect(await attempt(`delete from cron.job where jobname = '${JOB}'`)).toMatchObject({ code: INSUFFICIENT_PRIVILEGE });
+    expect(await attempt(`delete from cron.job where jobname = '${JOB}'`)).toMatchObject({
+      code: INSUFFICIENT_PRIVILEGE,
+    });
     const { rows: owners } = await db.query<{ username: string }>(
-      "select distinct username from cron.job where jobname like 'sync-customer-sales%'");
+      "select distinct username from cron.job where jobname like 'sync-customer-sales%'",
+    );
     expect(owners.map((r) => r.username)).toEqual(["postgres"]); // pg_cron runs each job as its owner
 
-    const active = async () => (await db.query<{ active: boolean }>("select active from cron.job where jobname = $1", [JOB])).rows[0]?.active;
+    const active = async () =>
+      (await db.query<{ active: boolean }>("select active from cron.job where jobname = $1", [JOB])).rows[0]?.active;
     const before = await active();
     await db.query("begin");
     try {
@@ -83,8 +95,12 @@ describe("roles: postgres is not a superuser", () => {
   });
 
   it("postgres cannot write vault.secrets directly; it goes through vault.create_secret / update_secret", async () => {
-    expect(await attempt("update vault.secrets set description = description")).toMatchObject({ code: INSUFFICIENT_PRIVILEGE });
-    expect(await attempt("insert into vault.secrets (name, secret) values ('roles_test', 'x')")).toMatchObject({ code: INSUFFICIENT_PRIVILEGE });
+    expect(await attempt("update vault.secrets set description = description")).toMatchObject({
+      code: INSUFFICIENT_PRIVILEGE,
+    });
+    expect(await attempt("insert into vault.secrets (name, secret) values ('roles_test', 'x')")).toMatchObject({
+      code: INSUFFICIENT_PRIVILEGE,
+    });
     expect(await attempt("select vault.create_secret('x', 'roles_test')")).toBeNull();
   });
 });

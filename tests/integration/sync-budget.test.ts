@@ -5,7 +5,13 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator, type Invocation } from "../support/sync-harness.ts";
+import {
+  configureFunction,
+  type Invocation,
+  resetSyncState,
+  restoreFunctionEnv,
+  startTestSimulator,
+} from "../support/sync-harness.ts";
 import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 /** Slow pages and a short budget: a pass of 4 pages cannot fit into one invocation. */
@@ -26,7 +32,8 @@ interface StoredRange {
 /** The Id ranges of the pass in progress, as stored; null before its first page. */
 async function storedRanges(): Promise<StoredRange[] | null> {
   const { rows } = await db.query<{ position: { ranges?: StoredRange[] } | null }>(
-    "select p.position from ploomes_sync.state s join ploomes_sync.passes p on p.id = s.current_pass_id");
+    "select p.position from ploomes_sync.state s join ploomes_sync.passes p on p.id = s.current_pass_id",
+  );
   return rows[0]?.position?.ranges ?? null;
 }
 

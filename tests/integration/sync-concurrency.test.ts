@@ -39,13 +39,17 @@ describe("lease", () => {
     const [winner, loser] = byStatus;
     expect(winner?.body.status).toBe("succeeded");
     expect(loser?.body).toMatchObject({ status: "skipped", holderRunId: winner?.body.runId });
-    const { rows } = await db.query("select status, http_status from ploomes_sync.runs where id = $1", [loser?.body.runId]);
+    const { rows } = await db.query("select status, http_status from ploomes_sync.runs where id = $1", [
+      loser?.body.runId,
+    ]);
     expect(rows[0]).toEqual({ status: "skipped", http_status: 409 });
   });
 
   it("a live lease refuses; an expired one is taken over and its holder marked failed", async () => {
     // A holder that claimed and then went silent (e.g. killed at the wall clock).
-    const { rows: claimed } = await db.query<{ claim: { runId: number } }>("select public.sync_claim('manual') as claim");
+    const { rows: claimed } = await db.query<{ claim: { runId: number } }>(
+      "select public.sync_claim('manual') as claim",
+    );
     const silentRun = claimed[0]?.claim.runId;
     expect((await callFunction({ trigger: "manual" })).status).toBe(409);
 

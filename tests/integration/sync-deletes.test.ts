@@ -67,15 +67,30 @@ describe("deletes", () => {
   it("the resumed full pass completes, sweeps the deleted deals and recomputes their customers", async () => {
     const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.status, JSON.stringify(run.body)).toBe(200);
-    expect(run.body).toMatchObject({ status: "succeeded", mode: "full", resumed: true, dealsDeleted: goneCustomer.dealIds.length + 1 });
-    expect(await count("select count(*) from ploomes_sync.deals where deal_id = any($1::bigint[])", [[...goneCustomer.dealIds, removedDeal]])).toBe(0);
+    expect(run.body).toMatchObject({
+      status: "succeeded",
+      mode: "full",
+      resumed: true,
+      dealsDeleted: goneCustomer.dealIds.length + 1,
+    });
+    expect(
+      await count("select count(*) from ploomes_sync.deals where deal_id = any($1::bigint[])", [[
+        ...goneCustomer.dealIds,
+        removedDeal,
+      ]]),
+    ).toBe(0);
     expect(await count("select count(*) from public.customer_sales where customer_id = $1", [goneCustomer.id])).toBe(0);
 
     const expected = expectedCustomerSales(sim.snapshot());
     expect(expected.has(goneCustomer.id)).toBe(false);
     const { rows } = await db.query<{ total_deals: number; total_sales: string }>(
-      "select total_deals, total_sales from public.customer_sales where customer_id = $1", [shrunkCustomer]);
-    expect(rows[0]).toEqual({ total_deals: expected.get(shrunkCustomer)?.total_deals, total_sales: expected.get(shrunkCustomer)?.total_sales });
+      "select total_deals, total_sales from public.customer_sales where customer_id = $1",
+      [shrunkCustomer],
+    );
+    expect(rows[0]).toEqual({
+      total_deals: expected.get(shrunkCustomer)?.total_deals,
+      total_sales: expected.get(shrunkCustomer)?.total_sales,
+    });
     expect(await count("select count(*) from public.customer_sales")).toBe(expected.size);
   });
 });

@@ -32,12 +32,20 @@ const hosts: TestHost[] = [];
 
 function functionEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
-    PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey, CRON_SECRET: requireStackKeys().CRON_SECRET,
-    PLOOMES_REQUESTS_PER_MINUTE: "100", PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), ...overrides,
+    PLOOMES_BASE_URL: sim.url,
+    PLOOMES_API_KEY: sim.apiKey,
+    CRON_SECRET: requireStackKeys().CRON_SECRET,
+    PLOOMES_REQUESTS_PER_MINUTE: "100",
+    PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    ...overrides,
   };
 }
 
-async function host(limits: Record<string, number>, env: Record<string, string>, configFile?: string): Promise<TestHost> {
+async function host(
+  limits: Record<string, number>,
+  env: Record<string, string>,
+  configFile?: string,
+): Promise<TestHost> {
   const started = await startTestHost({ limits, project: { env, configFile } });
   hosts.push(started);
   return started;
@@ -70,9 +78,13 @@ describe("the sync under the Edge Runtime's limits", () => {
     const runtime = await host({}, functionEnv({ SYNC_CPU_BUDGET_MS: "60" }));
     const outcomes: { status: number; body: Record<string, unknown> }[] = [];
     for (let i = 0; i < MAX_INVOCATIONS && outcomes.at(-1)?.body["status"] !== "succeeded"; i += 1) {
-      outcomes.push(await invoke(runtime, { mode: i === 0 ? "full" : "auto", trigger: i === 0 ? "manual" : "continue" }));
+      outcomes.push(
+        await invoke(runtime, { mode: i === 0 ? "full" : "auto", trigger: i === 0 ? "manual" : "continue" }),
+      );
     }
-    expect(outcomes.map((o) => o.status).filter((s) => s !== 200), JSON.stringify(outcomes.map((o) => o.body))).toEqual([]);
+    expect(outcomes.map((o) => o.status).filter((s) => s !== 200), JSON.stringify(outcomes.map((o) => o.body))).toEqual(
+      [],
+    );
     expect(outcomes.at(-1)?.body["status"]).toBe("succeeded");
     const partials = outcomes.filter((o) => o.body["status"] === "partial");
     expect(partials.length).toBeGreaterThan(0);
@@ -85,7 +97,12 @@ describe("the sync under the Edge Runtime's limits", () => {
       expect(worker.endedBecause).not.toBe("CPUTime");
       expect(worker.retiredBecause).not.toBe("CPUTime");
     }
-    expect(await compareWithSource(db, sim)).toEqual({ rowsLost: 0, dealsDiffering: [], customersDiffering: [], rejectedLeft: 0 });
+    expect(await compareWithSource(db, sim)).toEqual({
+      rowsLost: 0,
+      dealsDiffering: [],
+      customersDiffering: [],
+      rejectedLeft: 0,
+    });
   });
 
   it("a worker killed at 50 ms of CPU (546) is taken over by the next run, and the pass completes", async () => {
@@ -94,22 +111,34 @@ describe("the sync under the Edge Runtime's limits", () => {
     const killed = await invoke(strict, { mode: "full", trigger: "manual" });
     expect(killed.status, JSON.stringify(killed.body)).toBe(HTTP_WORKER_KILLED);
     expect(String(killed.body["message"])).toContain("CPUTime");
-    const { rows: running } = await db.query<{ id: string; pages: number }>("select id, pages from ploomes_sync.runs where status = 'running'");
+    const { rows: running } = await db.query<{ id: string; pages: number }>(
+      "select id, pages from ploomes_sync.runs where status = 'running'",
+    );
     expect(running).toHaveLength(1);
     const killedRunId = running[0]?.id;
 
     // The lease outlives a silent holder by two request timeouts; then the next run may take over.
     await waitFor("the killed run's lease to expire", 10_000, async () => {
-      const { rows } = await db.query<{ expired: boolean }>("select lease_expires_at < now() as expired from ploomes_sync.state");
+      const { rows } = await db.query<{ expired: boolean }>(
+        "select lease_expires_at < now() as expired from ploomes_sync.state",
+      );
       return rows[0]?.expired ? true : undefined;
     });
     const relaxed = await host({}, functionEnv());
     const resumed = await invoke(relaxed, { trigger: "continue" });
     expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
     expect(resumed.body).toMatchObject({ status: "succeeded", mode: "full", resumed: true });
-    const { rows: takenOver } = await db.query<{ status: string; error: string }>("select status, error from ploomes_sync.runs where id = $1", [killedRunId]);
+    const { rows: takenOver } = await db.query<{ status: string; error: string }>(
+      "select status, error from ploomes_sync.runs where id = $1",
+      [killedRunId],
+    );
     expect(takenOver[0]).toMatchObject({ status: "failed", error: expect.stringContaining("stopped heartbeating") });
-    expect(await compareWithSource(db, sim)).toEqual({ rowsLost: 0, dealsDiffering: [], customersDiffering: [], rejectedLeft: 0 });
+    expect(await compareWithSource(db, sim)).toEqual({
+      rowsLost: 0,
+      dealsDiffering: [],
+      customersDiffering: [],
+      rejectedLeft: 0,
+    });
   });
 
   it("the cron path works because config.toml sets verify_jwt = false; with true it gets 401 and no run", async () => {

@@ -16,7 +16,8 @@ const REQUEST_TIMEOUT_MS = 1_000;
 
 async function salesSummary(): Promise<{ customers: number; sales: string | null }> {
   const { rows } = await db.query<{ customers: number; sales: string | null }>(
-    "select count(*)::int as customers, sum(total_sales)::text as sales from public.customer_sales");
+    "select count(*)::int as customers, sum(total_sales)::text as sales from public.customer_sales",
+  );
   return rows[0] ?? { customers: 0, sales: null };
 }
 
@@ -98,13 +99,19 @@ describe("permanent failures", () => {
     expect(String(run.body.hint)).toContain("PLOOMES_API_KEY");
     expect(await cursor()).toEqual(cursorBefore);
     expect(await salesSummary()).toEqual(tableBefore);
-    const { rows } = await db.query("select status, http_status, error, error_hint from ploomes_sync.runs where id = $1", [run.body.runId]);
+    const { rows } = await db.query(
+      "select status, http_status, error, error_hint from ploomes_sync.runs where id = $1",
+      [run.body.runId],
+    );
     expect(rows[0]).toMatchObject({ status: "failed", http_status: 502 });
     expect(String(rows[0]?.error)).toContain("403");
   });
 
   it("a rejected User-Key (401) fails the run naming PLOOMES_API_KEY; nothing changes", async () => {
-    configureFunction(sim, { PLOOMES_API_KEY: "ABCDEF0123456789", PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) });
+    configureFunction(sim, {
+      PLOOMES_API_KEY: "ABCDEF0123456789",
+      PLOOMES_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+    });
     const run = await callFunction({ trigger: "manual" });
     expect(run.status).toBe(502);
     expect(run.body).toMatchObject({ status: "failed", ploomesStatus: 401 });

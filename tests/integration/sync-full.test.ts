@@ -67,7 +67,9 @@ describe("full pass", () => {
 
     // Every row is confirmed at the moment the pass began publishing (docs/metrics.md, last_sync_at).
     const { rows: runRows } = await db.query<{ finish_at: Date }>(
-      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1", [run.body.runId]);
+      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1",
+      [run.body.runId],
+    );
     const refreshedAt = runRows[0]?.finish_at.getTime() ?? Number.NaN;
     for (const row of rows) {
       const want = expected.get(Number(row.customer_id));
@@ -102,12 +104,18 @@ describe("full pass", () => {
         pricing_history_count: want.pricing_history_count,
       });
       // Postgres keeps microseconds and JS milliseconds: allow the 1 ms of rounding.
-      for (const [actual, wanted] of [[row.first_purchase_date, want.first_purchase_ms], [row.last_purchase_date, want.last_purchase_ms]] as const) {
+      for (
+        const [actual, wanted] of [[row.first_purchase_date, want.first_purchase_ms], [
+          row.last_purchase_date,
+          want.last_purchase_ms,
+        ]] as const
+      ) {
         if (wanted === null) expect(actual).toBeNull();
         else expect(Math.abs((actual?.getTime() ?? Number.NaN) - wanted)).toBeLessThanOrEqual(1);
       }
       expect(row.days_since_last_purchase).toBe(
-        want.last_purchase_ms === null ? null : Math.floor((refreshedAt - want.last_purchase_ms) / DAY_MS));
+        want.last_purchase_ms === null ? null : Math.floor((refreshedAt - want.last_purchase_ms) / DAY_MS),
+      );
       expect(row.last_sync_at.getTime()).toBe(refreshedAt);
     }
     // The dataset must exercise every rule, or the comparison above proves little.
@@ -123,20 +131,31 @@ describe("full pass", () => {
   it("a second run with no change in Ploomes changes no metric and no updated_at", async () => {
     // Each completed run confirms every row: only last_sync_at (and days_since_last_purchase,
     // which follows it) may move.
-    const metrics = (rows: SalesRow[]) => rows.map(({ last_sync_at: _at, days_since_last_purchase: _days, ...rest }) => rest);
+    const metrics = (rows: SalesRow[]) =>
+      rows.map(({ last_sync_at: _at, days_since_last_purchase: _days, ...rest }) => rest);
     const before = await salesRows();
     const run = await callFunction({ trigger: "manual" });
     expect(run.status).toBe(200);
-    expect(run.body).toMatchObject({ status: "succeeded", mode: "incremental", customersChanged: 0, customersInserted: 0, customersUpdated: 0 });
+    expect(run.body).toMatchObject({
+      status: "succeeded",
+      mode: "incremental",
+      customersChanged: 0,
+      customersInserted: 0,
+      customersUpdated: 0,
+    });
     const after = await salesRows();
     expect(metrics(after)).toEqual(metrics(before));
     const { rows } = await db.query<{ finish_at: Date }>(
-      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1", [run.body.runId]);
+      "select p.finish_at from ploomes_sync.runs r join ploomes_sync.passes p on p.id = r.pass_id where r.id = $1",
+      [run.body.runId],
+    );
     expect(new Set(after.map((r) => r.last_sync_at.getTime()))).toEqual(new Set([rows[0]?.finish_at.getTime()]));
   });
 
   it("records every invocation in ploomes_sync.runs with its figures", async () => {
-    const { rows } = await db.query("select status, mode, trigger, pages, deals_fetched, http_status from ploomes_sync.runs order by id");
+    const { rows } = await db.query(
+      "select status, mode, trigger, pages, deals_fetched, http_status from ploomes_sync.runs order by id",
+    );
     expect(rows).toEqual([
       { status: "succeeded", mode: "full", trigger: "manual", pages: 10, deals_fetched: 3000, http_status: 200 },
       { status: "succeeded", mode: "incremental", trigger: "manual", pages: 0, deals_fetched: 0, http_status: 200 },

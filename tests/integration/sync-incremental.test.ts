@@ -25,7 +25,8 @@ interface Row {
 
 async function rowsById(): Promise<Map<number, Row>> {
   const { rows } = await db.query<Row>(
-    "select customer_id, total_deals, won_deals, total_sales, total_revenue, products_purchased, updated_at from public.customer_sales");
+    "select customer_id, total_deals, won_deals, total_sales, total_revenue, products_purchased, updated_at from public.customer_sales",
+  );
   return new Map(rows.map((r) => [Number(r.customer_id), r]));
 }
 
@@ -56,10 +57,16 @@ describe("incremental pass", () => {
     const open = withContact.find((d) => d.StatusId === 1);
     const won = withContact.filter((d) => d.StatusId === 2 && (d.Products as Raw[]).length > 0);
     const [amountDeal, itemsDeal] = won;
-    const mover = withContact.find((d) => d.StatusId === 2 && d.Id !== itemsDeal?.Id &&
-      ![open, amountDeal, itemsDeal].some((x) => x?.ContactId === d.ContactId));
-    const target = withContact.find((d) => ![open, amountDeal, itemsDeal, mover].some((x) => x?.ContactId === d.ContactId));
-    if (!open || !amountDeal || !itemsDeal || !mover || !target) throw new Error("dataset lacks the deals this test needs");
+    const mover = withContact.find((d) =>
+      d.StatusId === 2 && d.Id !== itemsDeal?.Id &&
+      ![open, amountDeal, itemsDeal].some((x) => x?.ContactId === d.ContactId)
+    );
+    const target = withContact.find((d) =>
+      ![open, amountDeal, itemsDeal, mover].some((x) => x?.ContactId === d.ContactId)
+    );
+    if (!open || !amountDeal || !itemsDeal || !mover || !target) {
+      throw new Error("dataset lacks the deals this test needs");
+    }
     const product = sim.snapshot().products[0] as Raw;
 
     sim.update("deals", open.Id as number, { StatusId: 2 });
@@ -83,18 +90,26 @@ describe("incremental pass", () => {
 
     const after = await rowsById();
     const expected = expectedCustomerSales(sim.snapshot());
-    const changed = [...after.values()].filter((r) => r.updated_at.getTime() !== before.get(Number(r.customer_id))?.updated_at.getTime());
+    const changed = [...after.values()].filter((r) =>
+      r.updated_at.getTime() !== before.get(Number(r.customer_id))?.updated_at.getTime()
+    );
     expect(new Set(changed.map((r) => Number(r.customer_id)))).toEqual(affected);
     expect(run.body.customersChanged).toBe(affected.size);
     for (const id of affected) {
       const want = expected.get(id);
       expect({ ...after.get(id), updated_at: undefined, customer_id: undefined }).toEqual({
-        total_deals: want?.total_deals, won_deals: want?.won_deals, total_sales: want?.total_sales,
-        total_revenue: want?.total_revenue, products_purchased: want?.products_purchased.map(String),
-        updated_at: undefined, customer_id: undefined,
+        total_deals: want?.total_deals,
+        won_deals: want?.won_deals,
+        total_sales: want?.total_sales,
+        total_revenue: want?.total_revenue,
+        products_purchased: want?.products_purchased.map(String),
+        updated_at: undefined,
+        customer_id: undefined,
       });
     }
-    expect(after.get(target.ContactId as number)?.total_deals).toBe((before.get(target.ContactId as number)?.total_deals ?? 0) + 2);
+    expect(after.get(target.ContactId as number)?.total_deals).toBe(
+      (before.get(target.ContactId as number)?.total_deals ?? 0) + 2,
+    );
     expect(inserted.Id).toBeGreaterThan(0);
   });
 

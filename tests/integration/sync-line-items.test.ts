@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { expectedCustomerSales } from "../support/expected-sales.ts";
 import { connectDb } from "../support/stack.ts";
-import { configureFunction, type Invocation, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
+import {
+  configureFunction,
+  type Invocation,
+  resetSyncState,
+  restoreFunctionEnv,
+  startTestSimulator,
+} from "../support/sync-harness.ts";
 import { callFunction } from "../../scripts/lib/gateway-sync.ts";
 
 type Source = "deals" | "orders" | "quotes" | "none";
@@ -41,7 +47,8 @@ async function syncToEnd(mode: "full" | "auto" | "incremental"): Promise<Invocat
 
 async function sourceInForce(): Promise<{ line_items_source: string; line_items_reason: string | null }> {
   const { rows } = await db.query<{ line_items_source: string; line_items_reason: string | null }>(
-    "select line_items_source, line_items_reason from public.sync_health");
+    "select line_items_source, line_items_reason from public.sync_health",
+  );
   const row = rows[0];
   if (row === undefined) throw new Error("sync_health has no row");
   return row;
@@ -52,18 +59,27 @@ async function expectProductMetrics(source: Source): Promise<void> {
   const expected = expectedCustomerSales(sim.snapshot(), source);
   const { rows } = await db.query<ProductRow>(
     `select customer_id, total_revenue, products_purchased, total_products, has_custom_pricing, pricing_history_count
-       from public.customer_sales order by customer_id`);
+       from public.customer_sales order by customer_id`,
+  );
   expect(rows.map((r) => Number(r.customer_id))).toEqual([...expected.keys()].sort((a, b) => a - b));
   const actual = rows.map((r) => ({
-    customer_id: Number(r.customer_id), total_revenue: r.total_revenue, products_purchased: r.products_purchased.map(Number),
-    total_products: r.total_products, has_custom_pricing: r.has_custom_pricing, pricing_history_count: r.pricing_history_count,
+    customer_id: Number(r.customer_id),
+    total_revenue: r.total_revenue,
+    products_purchased: r.products_purchased.map(Number),
+    total_products: r.total_products,
+    has_custom_pricing: r.has_custom_pricing,
+    pricing_history_count: r.pricing_history_count,
   }));
   const wanted = actual.map((r) => {
     const want = expected.get(r.customer_id);
     if (want === undefined) throw new Error(`unexpected customer ${r.customer_id}`);
     return {
-      customer_id: r.customer_id, total_revenue: want.total_revenue, products_purchased: want.products_purchased,
-      total_products: want.total_products, has_custom_pricing: want.has_custom_pricing, pricing_history_count: want.pricing_history_count,
+      customer_id: r.customer_id,
+      total_revenue: want.total_revenue,
+      products_purchased: want.products_purchased,
+      total_products: want.total_products,
+      has_custom_pricing: want.has_custom_pricing,
+      pricing_history_count: want.pricing_history_count,
     };
   });
   expect(actual).toEqual(wanted);
@@ -121,12 +137,16 @@ describe("switching sources", () => {
     configureFunction(sim, { PLOOMES_LINE_ITEMS_SOURCE: "quotes" });
     const incremental = await syncToEnd("incremental");
     expect(incremental.body["lineItemsSource"]).toBe("deals");
-    expect(incremental.body["warnings"]).toContainEqual(expect.stringMatching(/^PLOOMES_LINE_ITEMS_SOURCE=quotes takes effect at the next full pass/));
+    expect(incremental.body["warnings"]).toContainEqual(
+      expect.stringMatching(/^PLOOMES_LINE_ITEMS_SOURCE=quotes takes effect at the next full pass/),
+    );
     await expectProductMetrics("deals");
 
     const full = await syncToEnd("full");
     expect(full.body["lineItemsSource"]).toBe("quotes");
-    expect(full.body["warnings"]).toContainEqual(expect.stringMatching(/^line items now come from quotes \(before: deals\)/));
+    expect(full.body["warnings"]).toContainEqual(
+      expect.stringMatching(/^line items now come from quotes \(before: deals\)/),
+    );
     expect((await sourceInForce()).line_items_source).toBe("quotes");
     await expectProductMetrics("quotes");
 
@@ -152,9 +172,13 @@ describe("orders, incrementally and swept", () => {
     const snapshot = sim.snapshot();
     const bought = expectedCustomerSales(snapshot, "orders");
     const deal = snapshot.deals.find((d) => d.StatusId === 2 && typeof d.ContactId === "number");
-    if (deal === undefined || typeof deal.ContactId !== "number") throw new Error("the dataset has no won deal with a contact");
+    if (deal === undefined || typeof deal.ContactId !== "number") {
+      throw new Error("the dataset has no won deal with a contact");
+    }
     const customerId = deal.ContactId;
-    const product = snapshot.products.find((p) => !(bought.get(customerId)?.products_purchased ?? []).includes(Number(p.Id)));
+    const product = snapshot.products.find((p) =>
+      !(bought.get(customerId)?.products_purchased ?? []).includes(Number(p.Id))
+    );
     if (product === undefined) throw new Error("the customer has bought every product");
 
     const order = sim.insert("orders", {
@@ -164,7 +188,9 @@ describe("orders, incrementally and swept", () => {
     const incremental = await syncToEnd("incremental");
     expect(incremental.body).toMatchObject({ mode: "incremental", lineItemsSource: "orders" });
     const added = await db.query<{ products_purchased: string[] }>(
-      "select products_purchased from public.customer_sales where customer_id = $1", [customerId]);
+      "select products_purchased from public.customer_sales where customer_id = $1",
+      [customerId],
+    );
     expect(added.rows[0]?.products_purchased.map(Number)).toContain(Number(product.Id));
     await expectProductMetrics("orders");
 
@@ -172,13 +198,17 @@ describe("orders, incrementally and swept", () => {
     await syncToEnd("incremental");
     // Ploomes' /Orders never returns a deleted order: an incremental run cannot see it.
     const stillThere = await db.query<{ products_purchased: string[] }>(
-      "select products_purchased from public.customer_sales where customer_id = $1", [customerId]);
+      "select products_purchased from public.customer_sales where customer_id = $1",
+      [customerId],
+    );
     expect(stillThere.rows[0]?.products_purchased.map(Number)).toContain(Number(product.Id));
 
     const full = await syncToEnd("full");
     expect(full.body["documentsDeleted"]).toBe(1);
     const gone = await db.query<{ products_purchased: string[] }>(
-      "select products_purchased from public.customer_sales where customer_id = $1", [customerId]);
+      "select products_purchased from public.customer_sales where customer_id = $1",
+      [customerId],
+    );
     expect(gone.rows[0]?.products_purchased.map(Number)).not.toContain(Number(product.Id));
     await expectProductMetrics("orders");
   });

@@ -51,7 +51,9 @@ describe("mass-delete guard", () => {
     const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.status).toBe(502);
     expect(run.body).toMatchObject({ status: "failed", dealsDeleted: 0 });
-    expect(String(run.body.error)).toContain(`would delete ${removed} of the 400 mirrored deals (50.0%), above SYNC_MAX_DELETE_RATIO = 0.1`);
+    expect(String(run.body.error)).toContain(
+      `would delete ${removed} of the 400 mirrored deals (50.0%), above SYNC_MAX_DELETE_RATIO = 0.1`,
+    );
     expect(String(run.body.hint)).toContain("select public.sync_allow_mass_delete();");
     const after = await readStoredState(db);
     expect(after.deals).toEqual(before.deals);
@@ -72,7 +74,12 @@ describe("mass-delete guard", () => {
     const run = await callFunction({ mode: "full", trigger: "manual" });
     expect(run.body).toMatchObject({ status: "succeeded", dealsDeleted: 200 });
     expect(JSON.stringify(run.body.warnings)).toContain("as allowed by sync_allow_mass_delete()");
-    expect(await compareWithSource(db, sim)).toEqual({ rowsLost: 0, dealsDiffering: [], customersDiffering: [], rejectedLeft: 0 });
+    expect(await compareWithSource(db, sim)).toEqual({
+      rowsLost: 0,
+      dealsDiffering: [],
+      customersDiffering: [],
+      rejectedLeft: 0,
+    });
   });
 
   it("the confirmation is spent: the next mass deletion stops again", async () => {
@@ -85,10 +92,16 @@ describe("mass-delete guard", () => {
 
   it("deletions within the ratio need no confirmation", async () => {
     await db.query("select public.sync_allow_mass_delete()");
-    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 100 });
+    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({
+      status: "succeeded",
+      dealsDeleted: 100,
+    });
     const ids = (sim.snapshot().deals as Raw[]).map((d) => d.Id as number).slice(0, 5);
     for (const id of ids) sim.remove("deals", id);
     // 5 of 100 = 5 %, under 10 %.
-    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({ status: "succeeded", dealsDeleted: 5 });
+    expect((await callFunction({ mode: "full", trigger: "manual" })).body).toMatchObject({
+      status: "succeeded",
+      dealsDeleted: 5,
+    });
   });
 });

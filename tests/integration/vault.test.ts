@@ -18,11 +18,15 @@ afterAll(async () => {
 
 describe("vault stand-in", () => {
   it("creates, reads and updates a secret by name", async () => {
-    const created = await db.query<{ id: string }>("select vault.create_secret('first', $1, 'a test secret') as id", [NAME]);
+    const created = await db.query<{ id: string }>("select vault.create_secret('first', $1, 'a test secret') as id", [
+      NAME,
+    ]);
     const id = created.rows[0]?.id;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     const read = async () =>
-      (await db.query("select name, description, decrypted_secret from vault.decrypted_secrets where name = $1", [NAME])).rows;
+      (await db.query("select name, description, decrypted_secret from vault.decrypted_secrets where name = $1", [
+        NAME,
+      ])).rows;
     expect(await read()).toEqual([{ name: NAME, description: "a test secret", decrypted_secret: "first" }]);
     await db.query("select vault.update_secret($1, 'second')", [id]);
     expect(await read()).toEqual([{ name: NAME, description: "a test secret", decrypted_secret: "second" }]);
@@ -36,7 +40,9 @@ describe("vault stand-in", () => {
     for (const role of ["anon", "authenticated"]) {
       await db.query("begin");
       await db.query(`set local role ${role}`);
-      await expect(db.query("select decrypted_secret from vault.decrypted_secrets")).rejects.toMatchObject({ code: "42501" });
+      await expect(db.query("select decrypted_secret from vault.decrypted_secrets")).rejects.toMatchObject({
+        code: "42501",
+      });
       await db.query("rollback");
     }
     await db.query("begin");
@@ -48,7 +54,8 @@ describe("vault stand-in", () => {
 
   it("holds the schedule's project_url and cron_secret after stack:up", async () => {
     const { rows } = await db.query<{ name: string; value: string }>(
-      "select name, decrypted_secret as value from vault.decrypted_secrets where name in ('project_url', 'cron_secret') order by name");
+      "select name, decrypted_secret as value from vault.decrypted_secrets where name in ('project_url', 'cron_secret') order by name",
+    );
     expect(rows.map((r) => r.name)).toEqual(["cron_secret", "project_url"]);
     expect(rows.find((r) => r.name === "cron_secret")?.value.length).toBeGreaterThanOrEqual(32);
   });

@@ -4,7 +4,18 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
-import { admin, apiGet, compareDates, fetchSnapshot, getPage, ids, num, type Rec, startTestSimulator, str } from "./helpers.ts";
+import {
+  admin,
+  apiGet,
+  compareDates,
+  fetchSnapshot,
+  getPage,
+  ids,
+  num,
+  type Rec,
+  startTestSimulator,
+  str,
+} from "./helpers.ts";
 
 let sim: Simulator;
 let pristine: Snapshot;
@@ -45,7 +56,10 @@ describe("updates", () => {
     expect(stored.FinishDate).not.toBeNull(); // won now
 
     // An incremental sync from the old maximum sees exactly this deal.
-    const page = await getPage(sim, "/Deals", { $filter: `LastUpdateDate gt ${before}`, $select: "Id,Amount,StatusId" });
+    const page = await getPage(sim, "/Deals", {
+      $filter: `LastUpdateDate gt ${before}`,
+      $select: "Id,Amount,StatusId",
+    });
     expect(page.value).toEqual([{ Id: target.Id, Amount: 1234.56, StatusId: 2 }]);
   });
 
@@ -55,14 +69,18 @@ describe("updates", () => {
       const { json } = await admin(sim, "PATCH", `/deals/${num(deal(pristine, i).Id)}`, { Title: `changed ${i}` });
       stamps.push(str((json as Rec).LastUpdateDate));
     }
-    for (let i = 1; i < stamps.length; i++) expect(compareDates(stamps[i] ?? "", stamps[i - 1] ?? "")).toBeGreaterThan(0);
+    for (let i = 1; i < stamps.length; i++) {
+      expect(compareDates(stamps[i] ?? "", stamps[i - 1] ?? "")).toBeGreaterThan(0);
+    }
   });
 
   it("keep LastUpdateDate with bumpLastUpdateDate=false (query or body)", async () => {
     const a = deal(pristine, 3);
     const b = deal(pristine, 4);
-    const byQuery = (await admin(sim, "PATCH", `/deals/${num(a.Id)}?bumpLastUpdateDate=false`, { Amount: 1 })).json as Rec;
-    const byBody = (await admin(sim, "PATCH", `/deals/${num(b.Id)}`, { Amount: 2, bumpLastUpdateDate: false })).json as Rec;
+    const byQuery = (await admin(sim, "PATCH", `/deals/${num(a.Id)}?bumpLastUpdateDate=false`, { Amount: 1 }))
+      .json as Rec;
+    const byBody = (await admin(sim, "PATCH", `/deals/${num(b.Id)}`, { Amount: 2, bumpLastUpdateDate: false }))
+      .json as Rec;
     expect(byQuery.LastUpdateDate).toBe(a.LastUpdateDate);
     expect(byBody.LastUpdateDate).toBe(b.LastUpdateDate);
     // The API serves the new value under the old date: the case an incremental sync cannot see.
@@ -74,7 +92,12 @@ describe("updates", () => {
     const target = deal(pristine, 20);
     const product = pristine.products[0] as Rec;
     const { status, json } = await admin(sim, "PATCH", `/deals/${num(target.Id)}`, {
-      Products: [{ ProductId: product.Id, Quantity: 3 }, { ProductId: product.Id, Quantity: 2, UnitPrice: 10, Discount: 25 }],
+      Products: [{ ProductId: product.Id, Quantity: 3 }, {
+        ProductId: product.Id,
+        Quantity: 2,
+        UnitPrice: 10,
+        Discount: 25,
+      }],
     });
     expect(status).toBe(200);
     const lines = (json as Rec).Products as Rec[];
@@ -83,12 +106,20 @@ describe("updates", () => {
       [10, 25, 15, 1, target.Id],
     ]);
     expect((json as Rec).Amount).toBe(Math.round((num(lines[0]?.Total) + 15) * 100) / 100);
-    const page = await getPage(sim, "/Deals", { $filter: `Id eq ${num(target.Id)}`, $select: "Id", $expand: "Products($select=Total)" });
+    const page = await getPage(sim, "/Deals", {
+      $filter: `Id eq ${num(target.Id)}`,
+      $select: "Id",
+      $expand: "Products($select=Total)",
+    });
     expect(page.value[0]?.Products).toEqual(lines.map((l) => ({ Total: l.Total })));
   });
 
   it("refuse unknown fields and wrong types, listing every problem", async () => {
-    const { status, json } = await admin(sim, "PATCH", `/deals/${num(deal(pristine, 0).Id)}`, { Win: true, Amount: "10", LastUpdateDate: "yesterday" });
+    const { status, json } = await admin(sim, "PATCH", `/deals/${num(deal(pristine, 0).Id)}`, {
+      Win: true,
+      Amount: "10",
+      LastUpdateDate: "yesterday",
+    });
     expect(status).toBe(400);
     expect((json as { problems: string[] }).problems).toHaveLength(3);
     expect((await admin(sim, "PATCH", "/deals/1", { Amount: 1 })).status).toBe(404);
@@ -110,11 +141,21 @@ describe("updates", () => {
 describe("inserts and deletes", () => {
   it("insert a deal with a new Id above the others; it shows up in /Deals", async () => {
     const contact = pristine.contacts[0] as Rec;
-    const { status, json } = await admin(sim, "POST", "/deals", { Title: "Novo negócio", ContactId: contact.Id, Amount: 99.9 });
+    const { status, json } = await admin(sim, "POST", "/deals", {
+      Title: "Novo negócio",
+      ContactId: contact.Id,
+      Amount: 99.9,
+    });
     expect(status).toBe(201);
     const stored = json as Rec;
     expect(num(stored.Id)).toBeGreaterThan(Math.max(...ids(pristine.deals)));
-    expect(stored).toMatchObject({ Title: "Novo negócio", ContactName: contact.Name, StatusId: 1, FinishDate: null, Products: [] });
+    expect(stored).toMatchObject({
+      Title: "Novo negócio",
+      ContactName: contact.Name,
+      StatusId: 1,
+      FinishDate: null,
+      Products: [],
+    });
     expect(compareDates(str(stored.LastUpdateDate), latestDate(pristine))).toBeGreaterThan(0);
     const page = await getPage(sim, "/Deals", { $filter: `Id eq ${num(stored.Id)}`, $select: "Id,Title,Amount" });
     expect(page.value).toEqual([{ Id: stored.Id, Title: "Novo negócio", Amount: 99.9 }]);
@@ -144,9 +185,15 @@ describe("inserts and deletes", () => {
   });
 
   it("insert and delete contacts", async () => {
-    const { json } = await admin(sim, "POST", "/contacts", { Name: "Maria da Silva", TypeId: 2, CPF: "529.982.247-25" });
+    const { json } = await admin(sim, "POST", "/contacts", {
+      Name: "Maria da Silva",
+      TypeId: 2,
+      CPF: "529.982.247-25",
+    });
     const id = num((json as Rec).Id);
-    expect((await getPage(sim, "/Contacts", { $filter: `CPF eq '529.982.247-25'`, $select: "Id" })).value).toEqual([{ Id: id }]);
+    expect((await getPage(sim, "/Contacts", { $filter: `CPF eq '529.982.247-25'`, $select: "Id" })).value).toEqual([{
+      Id: id,
+    }]);
     expect((await admin(sim, "DELETE", `/contacts/${id}`)).status).toBe(200);
     expect((await getPage(sim, "/Contacts", { $filter: `Id eq ${id}` })).value).toEqual([]);
     expect((await fetchSnapshot(sim)).deletedContacts.map((c) => c.Id)).toEqual([id]);
@@ -192,7 +239,9 @@ describe("log, settings and reset", () => {
   });
 
   it("registers extra keys at run time", async () => {
-    expect((await admin(sim, "POST", "/keys", { key: "C3".repeat(16), account: "simulated-account" })).status).toBe(201);
+    expect((await admin(sim, "POST", "/keys", { key: "C3".repeat(16), account: "simulated-account" })).status).toBe(
+      201,
+    );
     expect((await apiGet(sim, "/Deals?$top=1", "C3".repeat(16))).status).toBe(200);
   });
 

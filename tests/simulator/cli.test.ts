@@ -14,7 +14,17 @@ let baseUrl = "";
 let apiKey = "";
 
 beforeAll(async () => {
-  child = spawn(process.execPath, [...CLI, "--port", "0", "--deals", "500", "--seed", "5", "--line-items-on", "refuseDealExpansion"], {
+  child = spawn(process.execPath, [
+    ...CLI,
+    "--port",
+    "0",
+    "--deals",
+    "500",
+    "--seed",
+    "5",
+    "--line-items-on",
+    "refuseDealExpansion",
+  ], {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -24,7 +34,10 @@ beforeAll(async () => {
     errors += chunk.toString();
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the CLI printed no key within ${STARTUP_TIMEOUT_MS} ms: ${output}${errors}`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the CLI printed no key within ${STARTUP_TIMEOUT_MS} ms: ${output}${errors}`)),
+      STARTUP_TIMEOUT_MS,
+    );
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const url = /^PLOOMES_BASE_URL=(\S+)$/m.exec(output)?.[1];
@@ -53,7 +66,9 @@ afterAll(async () => {
 describe("npm run simulator", () => {
   it("prints a Ploomes-like key that the server accepts", async () => {
     expect(apiKey).toMatch(/^[0-9A-F]{128}$/);
-    const response = await fetch(`${baseUrl}/Deals?$select=Id,ContactId,StatusId,Amount&$top=3&$orderby=Id`, { headers: { "User-Key": apiKey } });
+    const response = await fetch(`${baseUrl}/Deals?$select=Id,ContactId,StatusId,Amount&$top=3&$orderby=Id`, {
+      headers: { "User-Key": apiKey },
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { value: Record<string, unknown>[] };
     expect(body.value).toHaveLength(3);
@@ -74,7 +89,10 @@ describe("npm run simulator", () => {
   });
 
   it("refuses an unknown --line-items-on value with the usage text", async () => {
-    const bad = spawn(process.execPath, [...CLI, "--port", "0", "--deals", "10", "--line-items-on", "invoices"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    const bad = spawn(process.execPath, [...CLI, "--port", "0", "--deals", "10", "--line-items-on", "invoices"], {
+      cwd: REPO,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let errors = "";
     bad.stderr?.on("data", (chunk: Buffer) => {
       errors += chunk.toString();

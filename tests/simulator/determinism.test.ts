@@ -10,7 +10,10 @@ import { apiGet, fetchSnapshot, startTestSimulator } from "./helpers.ts";
 /** Mutation stamps never fall behind the clock, so both servers share one fixed clock. */
 const FIXED_NOW = Date.parse("2026-01-01T00:00:00Z");
 const SHARED = {
-  contacts: 400, products: 70, deals: 900, now: () => FIXED_NOW,
+  contacts: 400,
+  products: 70,
+  deals: 900,
+  now: () => FIXED_NOW,
   settings: { contextBaseUrl: "https://public6-api2.ploomes.com" },
 };
 let a: Simulator;

@@ -49,11 +49,23 @@ describe.each(["orders", "quotes"] as const)("/__sim/%s", (kind) => {
     expect(status).toBe(201);
     const stored = json as Rec;
     expect(num(stored.Id)).toBeGreaterThan(Math.max(...(pristine[kind] as Rec[]).map((r) => num(r.Id))));
-    expect(stored).toMatchObject({ DealId: deal.Id, ContactId: deal.ContactId, PersonId: deal.PersonId, Amount: 18 + num(lines(stored)[1]?.Total) });
+    expect(stored).toMatchObject({
+      DealId: deal.Id,
+      ContactId: deal.ContactId,
+      PersonId: deal.PersonId,
+      Amount: 18 + num(lines(stored)[1]?.Total),
+    });
     expect(compareDates(str(stored.LastUpdateDate), latestDate(pristine))).toBeGreaterThan(0);
     expect(lines(stored).map((l) => [l[parent], l.DealId, l.ContactId, l.ProductName, l.UnitPrice, l.Total])).toEqual([
       [stored.Id, deal.Id, deal.ContactId, product(0).Name, 10, 18],
-      [stored.Id, deal.Id, deal.ContactId, product(1).Name, product(1).UnitPrice, Math.round(3 * num(product(1).UnitPrice) * 100) / 100],
+      [
+        stored.Id,
+        deal.Id,
+        deal.ContactId,
+        product(1).Name,
+        product(1).UnitPrice,
+        Math.round(3 * num(product(1).UnitPrice) * 100) / 100,
+      ],
     ]);
     // Visible to an incremental walk, by Id, in the lines set and through admin GET.
     const since = await getPage(sim, set, { $filter: `LastUpdateDate gt ${latestDate(pristine)}`, $select: "Id" });
@@ -70,22 +82,37 @@ describe.each(["orders", "quotes"] as const)("/__sim/%s", (kind) => {
     expect(lines(patched)).toEqual(lines(target));
     expect(compareDates(str(patched.LastUpdateDate), latestDate(pristine))).toBeGreaterThan(0);
 
-    const replaced = (await admin(sim, "PATCH", `/${kind}/${num(target.Id)}`, { Products: [{ ProductId: product(2).Id, Quantity: 4, UnitPrice: 2.5 }] })).json as Rec;
+    const replaced = (await admin(sim, "PATCH", `/${kind}/${num(target.Id)}`, {
+      Products: [{ ProductId: product(2).Id, Quantity: 4, UnitPrice: 2.5 }],
+    })).json as Rec;
     expect(compareDates(str(replaced.LastUpdateDate), str(patched.LastUpdateDate))).toBeGreaterThan(0);
-    expect(lines(replaced).map((l) => [l.ProductId, l.Quantity, l.UnitPrice, l.Discount, l.Total])).toEqual([[product(2).Id, 4, 2.5, 0, 10]]);
+    expect(lines(replaced).map((l) => [l.ProductId, l.Quantity, l.UnitPrice, l.Discount, l.Total])).toEqual([[
+      product(2).Id,
+      4,
+      2.5,
+      0,
+      10,
+    ]]);
     expect(replaced.Amount).toBe(10);
     const all = await getPage(sim, `${set}@Products`, { $filter: `${parent} eq ${num(target.Id)}`, $select: "Id" });
     expect(ids(all.value)).toEqual(lines(replaced).map((l) => num(l.Id)));
-    const expanded = await getPage(sim, set, { $filter: `Id eq ${num(target.Id)}`, $select: "Id,Amount", $expand: "Products($select=Total)" });
+    const expanded = await getPage(sim, set, {
+      $filter: `Id eq ${num(target.Id)}`,
+      $select: "Id,Amount",
+      $expand: "Products($select=Total)",
+    });
     expect(expanded.value).toEqual([{ Id: target.Id, Amount: 10, Products: [{ Total: 10 }] }]);
 
-    const kept = (await admin(sim, "PATCH", `/${kind}/${num(target.Id)}?bumpLastUpdateDate=false`, { Discount: 1 })).json as Rec;
+    const kept = (await admin(sim, "PATCH", `/${kind}/${num(target.Id)}?bumpLastUpdateDate=false`, { Discount: 1 }))
+      .json as Rec;
     expect(kept.LastUpdateDate).toBe(replaced.LastUpdateDate);
   });
 
   it("moves a document to another deal: its customer and its lines follow", async () => {
     const target = (pristine[kind] as Rec[])[0] as Rec;
-    const other = (pristine.deals as Rec[]).find((d) => d.ContactId !== null && d.ContactId !== target.ContactId) as Rec;
+    const other = (pristine.deals as Rec[]).find((d) =>
+      d.ContactId !== null && d.ContactId !== target.ContactId
+    ) as Rec;
     const moved = (await admin(sim, "PATCH", `/${kind}/${num(target.Id)}`, { DealId: other.Id })).json as Rec;
     expect(moved).toMatchObject({ DealId: other.Id, ContactId: other.ContactId });
     expect(lines(moved).every((l) => l.DealId === other.Id && l.ContactId === other.ContactId)).toBe(true);
@@ -131,8 +158,19 @@ describe("quote fields", () => {
     const deal = wonDeal();
     const numbers = (pristine.quotes as Rec[]).map((q) => num(q.QuoteNumber));
     const fresh = (await admin(sim, "POST", "/quotes", { DealId: deal.Id })).json as Rec;
-    expect(fresh).toMatchObject({ ReviewNumber: 1, LastReview: true, ApprovalStatusId: 1, QuoteNumber: Math.max(...numbers) + 1, Products: [] });
-    const review = (await admin(sim, "POST", "/quotes", { DealId: deal.Id, QuoteNumber: fresh.QuoteNumber, ReviewNumber: 2, ApprovalStatusId: 2 })).json as Rec;
+    expect(fresh).toMatchObject({
+      ReviewNumber: 1,
+      LastReview: true,
+      ApprovalStatusId: 1,
+      QuoteNumber: Math.max(...numbers) + 1,
+      Products: [],
+    });
+    const review = (await admin(sim, "POST", "/quotes", {
+      DealId: deal.Id,
+      QuoteNumber: fresh.QuoteNumber,
+      ReviewNumber: 2,
+      ApprovalStatusId: 2,
+    })).json as Rec;
     expect(review).toMatchObject({ QuoteNumber: fresh.QuoteNumber, ReviewNumber: 2, ApprovalStatusId: 2 });
     const refused = await admin(sim, "PATCH", `/quotes/${num(review.Id)}`, { ApprovalStatusId: 9, ReviewNumber: 0 });
     expect(refused.status).toBe(400);
@@ -147,7 +185,11 @@ describe("around the documents", () => {
     const after = await fetchSnapshot(sim);
     expect(after.orders).toEqual(pristine.orders);
     expect(after.quotes).toEqual(pristine.quotes);
-    const page = await getPage(sim, "/Orders", { $filter: `Id eq ${num(order.Id)}`, $select: "Id", $expand: "Deal($select=Id)" });
+    const page = await getPage(sim, "/Orders", {
+      $filter: `Id eq ${num(order.Id)}`,
+      $select: "Id",
+      $expand: "Deal($select=Id)",
+    });
     expect(page.value).toEqual([{ Id: order.Id, Deal: null }]);
   });
 
@@ -156,7 +198,9 @@ describe("around the documents", () => {
     expect(endpoints.some((e) => e.includes("/__sim/{orders|quotes}"))).toBe(true);
     const order = (pristine.orders as Rec[])[1] as Rec;
     expect((await admin(sim, "PUT", `/overrides/orders/${num(order.Id)}`, { Amount: "1.234,56" })).status).toBe(200);
-    expect((await getPage(sim, "/Orders", { $filter: `Id eq ${num(order.Id)}`, $select: "Amount" })).value).toEqual([{ Amount: "1.234,56" }]);
+    expect((await getPage(sim, "/Orders", { $filter: `Id eq ${num(order.Id)}`, $select: "Amount" })).value).toEqual([{
+      Amount: "1.234,56",
+    }]);
     sim.insert("orders", { DealId: order.DealId });
     sim.update("quotes", num((pristine.quotes as Rec[])[0]?.Id), { LastReview: false });
     sim.remove("orders", num(order.Id));

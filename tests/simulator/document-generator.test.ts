@@ -37,7 +37,8 @@ function byDeal(rows: readonly Rec[]): Map<number, Rec[]> {
   return map;
 }
 
-const dealsWithLines = (status: number) => (snap.deals as Rec[]).filter((d) => d.StatusId === status && linesOf(d).length > 0);
+const dealsWithLines = (status: number) =>
+  (snap.deals as Rec[]).filter((d) => d.StatusId === status && linesOf(d).length > 0);
 
 describe("orders", () => {
   it("exist for exactly the won deals with lines: one, or two for about a third", () => {
@@ -70,7 +71,9 @@ describe("quotes", () => {
     const quotes = byDeal(snap.quotes as Rec[]);
     let pendingHistories = 0;
     for (const deal of dealsWithLines(WON)) {
-      const [first, second, ...more] = [...(quotes.get(num(deal.Id)) ?? [])].sort((a, b) => num(a.ReviewNumber) - num(b.ReviewNumber));
+      const [first, second, ...more] = [...(quotes.get(num(deal.Id)) ?? [])].sort((a, b) =>
+        num(a.ReviewNumber) - num(b.ReviewNumber)
+      );
       expect(more).toEqual([]);
       if (!first || !second) throw new Error(`deal ${String(deal.Id)} lacks a review`);
       expect(first).toMatchObject({ ReviewNumber: 1, LastReview: false, QuoteNumber: second.QuoteNumber });
@@ -110,10 +113,12 @@ describe("quotes", () => {
   });
 });
 
-describe.each([
-  { kind: "orders", firstId: 700_000_001, parent: "OrderId", date: "OrderDate" },
-  { kind: "quotes", firstId: 800_000_001, parent: "QuoteId", date: "QuoteDate" },
-] as const)("$kind and their lines", ({ kind, firstId, parent, date }) => {
+describe.each(
+  [
+    { kind: "orders", firstId: 700_000_001, parent: "OrderId", date: "OrderDate" },
+    { kind: "quotes", firstId: 800_000_001, parent: "QuoteId", date: "QuoteDate" },
+  ] as const,
+)("$kind and their lines", ({ kind, firstId, parent, date }) => {
   const rows = () => snap[kind] as Rec[];
 
   it("have their own ascending, unique ids; lines unique in the set and pointing at their document", () => {
@@ -125,7 +130,12 @@ describe.each([
     const products = new Map(snap.products.map((p) => [num(p.Id), p.Name]));
     for (const row of rows()) {
       for (const line of linesOf(row)) {
-        expect(line).toMatchObject({ [parent]: row.Id, DealId: row.DealId, ContactId: row.ContactId, [date]: row.Date });
+        expect(line).toMatchObject({
+          [parent]: row.Id,
+          DealId: row.DealId,
+          ContactId: row.ContactId,
+          [date]: row.Date,
+        });
         expect(line.ProductName).toBe(products.get(num(line.ProductId)));
       }
     }
@@ -146,7 +156,9 @@ describe("determinism", () => {
   it("the same seed gives the same orders and quotes; another seed others", async () => {
     const options = { contacts: 200, products: 40, deals: 400 };
     const [a, b, c] = await Promise.all([
-      startTestSimulator({ seed: 5, ...options }), startTestSimulator({ seed: 5, ...options }), startTestSimulator({ seed: 6, ...options }),
+      startTestSimulator({ seed: 5, ...options }),
+      startTestSimulator({ seed: 5, ...options }),
+      startTestSimulator({ seed: 6, ...options }),
     ]);
     try {
       const [sa, sb, sc] = [a.snapshot(), b.snapshot(), c.snapshot()];

@@ -6,7 +6,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
 import {
-  admin, apiGet, fetchSnapshot, followNextLinks, getPage, ids, num, type Rec, sortBy, startTestSimulator, str,
+  admin,
+  apiGet,
+  fetchSnapshot,
+  followNextLinks,
+  getPage,
+  ids,
+  num,
+  type Rec,
+  sortBy,
+  startTestSimulator,
+  str,
 } from "./helpers.ts";
 
 let sim: Simulator;
@@ -25,7 +35,11 @@ const LINES_EXPAND = `Products($select=${LINE_SELECT.join(",")};$expand=Product(
 /** What each document set is asked for, as the sync asks. */
 const SETS = [
   { set: "/Orders", rows: () => snap.orders as Rec[], select: ["Id", "DealId", "LastUpdateDate"] },
-  { set: "/Quotes", rows: () => snap.quotes as Rec[], select: ["Id", "DealId", "ReviewNumber", "LastReview", "ApprovalStatusId", "LastUpdateDate"] },
+  {
+    set: "/Quotes",
+    rows: () => snap.quotes as Rec[],
+    select: ["Id", "DealId", "ReviewNumber", "LastReview", "ApprovalStatusId", "LastUpdateDate"],
+  },
 ] as const;
 
 const pick = (row: Rec, keys: readonly string[]): Rec => Object.fromEntries(keys.map((k) => [k, row[k] ?? null]));
@@ -53,7 +67,11 @@ describe.each(SETS)("$set", ({ set, rows, select }) => {
     let after = low;
     for (;;) {
       const page = await getPage(sim, set, {
-        $filter: `Id gt ${after} and Id le ${high}`, $orderby: "Id", $top: String(PAGE), $select: select.join(","), $expand: LINES_EXPAND,
+        $filter: `Id gt ${after} and Id le ${high}`,
+        $orderby: "Id",
+        $top: String(PAGE),
+        $select: select.join(","),
+        $expand: LINES_EXPAND,
       });
       expect(page.nextLink).toBeUndefined();
       if (page.value.length === 0) break;
@@ -72,7 +90,9 @@ describe.each(SETS)("$set", ({ set, rows, select }) => {
     for (;;) {
       const page = await getPage(sim, set, {
         $filter: `LastUpdateDate gt ${cursor.date} or (LastUpdateDate eq ${cursor.date} and Id gt ${cursor.id})`,
-        $orderby: "LastUpdateDate,Id", $top: String(PAGE), $select: "Id,LastUpdateDate",
+        $orderby: "LastUpdateDate,Id",
+        $top: String(PAGE),
+        $select: "Id,LastUpdateDate",
       });
       if (page.value.length === 0) break;
       seen.push(...ids(page.value));
@@ -87,14 +107,25 @@ describe.each(SETS)("$set", ({ set, rows, select }) => {
     const maxId = Math.max(...rows().map((r) => num(r.Id)));
     expect((await getPage(sim, set, { $orderby: "Id desc", $top: "1", $select: "Id" })).value).toEqual([{ Id: maxId }]);
     const probe = await getPage(sim, set, { $top: "20", $select: "Id", $expand: "Products($select=Id)" });
-    expect(probe.value).toEqual(rows().slice(0, 20).map((r) => ({ Id: r.Id, Products: (r.Products as Rec[]).map((l) => ({ Id: l.Id })) })));
+    expect(probe.value).toEqual(
+      rows().slice(0, 20).map((r) => ({ Id: r.Id, Products: (r.Products as Rec[]).map((l) => ({ Id: l.Id })) })),
+    );
   });
 
   it("serves one document by key and refuses unknown names with 403", async () => {
     const first = rows()[0] as Rec;
     const one = await getPage(sim, `${set}(${num(first.Id)})`, { $select: "Id,DealId" });
     expect(one.value).toEqual([pick(first, ["Id", "DealId"])]);
-    for (const query of ["$select=Win", "$filter=Foo eq 1", "$orderby=Nope", "$select=Products", "$expand=Products($select=Bogus)", "$expand=Lines"]) {
+    for (
+      const query of [
+        "$select=Win",
+        "$filter=Foo eq 1",
+        "$orderby=Nope",
+        "$select=Products",
+        "$expand=Products($select=Bogus)",
+        "$expand=Lines",
+      ]
+    ) {
       expect((await apiGet(sim, `${set}?${query}`)).status, query).toBe(403);
     }
   });
@@ -103,8 +134,16 @@ describe.each(SETS)("$set", ({ set, rows, select }) => {
     const first = rows()[0] as Rec;
     const deal = snap.deals.find((d) => d.Id === first.DealId) as Rec;
     const contact = snap.contacts.find((c) => c.Id === first.ContactId) as Rec;
-    const page = await getPage(sim, set, { $filter: `Id eq ${num(first.Id)}`, $select: "Id", $expand: "Deal($select=Id,StatusId),Contact($select=Id,Name)" });
-    expect(page.value).toEqual([{ Id: first.Id, Deal: pick(deal, ["Id", "StatusId"]), Contact: pick(contact, ["Id", "Name"]) }]);
+    const page = await getPage(sim, set, {
+      $filter: `Id eq ${num(first.Id)}`,
+      $select: "Id",
+      $expand: "Deal($select=Id,StatusId),Contact($select=Id,Name)",
+    });
+    expect(page.value).toEqual([{
+      Id: first.Id,
+      Deal: pick(deal, ["Id", "StatusId"]),
+      Contact: pick(contact, ["Id", "Name"]),
+    }]);
   });
 });
 
@@ -124,8 +163,14 @@ describe.each([
 
   it("filters by document and deal, and expands the catalog product", async () => {
     const document = documents()[2] as Rec;
-    const page = await getPage(sim, set, { $filter: `${parent} eq ${num(document.Id)}`, $select: "Id,Total", $expand: "Product($select=Id)" });
-    expect(page.value).toEqual((document.Products as Rec[]).map((l) => ({ Id: l.Id, Total: l.Total, Product: { Id: l.ProductId } })));
+    const page = await getPage(sim, set, {
+      $filter: `${parent} eq ${num(document.Id)}`,
+      $select: "Id,Total",
+      $expand: "Product($select=Id)",
+    });
+    expect(page.value).toEqual(
+      (document.Products as Rec[]).map((l) => ({ Id: l.Id, Total: l.Total, Product: { Id: l.ProductId } })),
+    );
     const byDeal = await getPage(sim, set, { $filter: `DealId eq ${num(document.DealId)}`, $select: "Id" });
     expect(ids(byDeal.value)).toEqual(allLines().filter((l) => l.DealId === document.DealId).map((l) => num(l.Id)));
     expect((await apiGet(sim, `${set}?$select=Price`)).status).toBe(403);
@@ -151,8 +196,16 @@ describe("the queries a sync sends, written as it writes them", () => {
 describe("the probes a sync sends", () => {
   it("won deals with their line ids, newest first", async () => {
     const won = sortBy(snap.deals.filter((d) => d.StatusId === 2), [{ key: "Id", desc: true }]).slice(0, 20);
-    const page = await getPage(sim, "/Deals", { $filter: "StatusId eq 2", $orderby: "Id desc", $top: "20", $select: "Id", $expand: "Products($select=Id)" });
-    expect(page.value).toEqual(won.map((d) => ({ Id: d.Id, Products: (d.Products as Rec[]).map((l) => ({ Id: l.Id })) })));
+    const page = await getPage(sim, "/Deals", {
+      $filter: "StatusId eq 2",
+      $orderby: "Id desc",
+      $top: "20",
+      $select: "Id",
+      $expand: "Products($select=Id)",
+    });
+    expect(page.value).toEqual(
+      won.map((d) => ({ Id: d.Id, Products: (d.Products as Rec[]).map((l) => ({ Id: l.Id })) })),
+    );
   });
 });
 

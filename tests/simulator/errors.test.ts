@@ -116,7 +116,11 @@ describe("paths and methods", () => {
   });
 
   it("405 for writes on the API", async () => {
-    const response = await fetch(`${sim.url}/Deals`, { method: "POST", headers: { "User-Key": sim.apiKey }, body: "{}" });
+    const response = await fetch(`${sim.url}/Deals`, {
+      method: "POST",
+      headers: { "User-Key": sim.apiKey },
+      body: "{}",
+    });
     expect(response.status).toBe(405);
     expect(await response.text()).toContain("/__sim/");
   });

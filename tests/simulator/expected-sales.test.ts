@@ -11,16 +11,45 @@ const [PENDING, APPROVED, REJECTED] = [1, 2, 3];
 const FINISH = "2024-01-10T10:00:00-03:00";
 
 /** A line: product, quantity, unit price, discount %, total. */
-const line = (ProductId: number, Quantity: number, UnitPrice: number | null, Discount: number, Total: number) =>
-  ({ ProductId, Quantity, UnitPrice, Discount, Total });
+const line = (ProductId: number, Quantity: number, UnitPrice: number | null, Discount: number, Total: number) => ({
+  ProductId,
+  Quantity,
+  UnitPrice,
+  Discount,
+  Total,
+});
 
-const deal = (Id: number, ContactId: number, StatusId: number, Amount: number, Products: ReturnType<typeof line>[] = []): RawEntity =>
-  ({ Id, ContactId, ContactName: null, StatusId, Amount, FinishDate: StatusId === OPEN ? null : FINISH, LastUpdateDate: FINISH, Products });
+const deal = (
+  Id: number,
+  ContactId: number,
+  StatusId: number,
+  Amount: number,
+  Products: ReturnType<typeof line>[] = [],
+): RawEntity => ({
+  Id,
+  ContactId,
+  ContactName: null,
+  StatusId,
+  Amount,
+  FinishDate: StatusId === OPEN ? null : FINISH,
+  LastUpdateDate: FINISH,
+  Products,
+});
 
-const order = (Id: number, DealId: number, Products: ReturnType<typeof line>[]): RawEntity => ({ Id, DealId, Products });
+const order = (Id: number, DealId: number, Products: ReturnType<typeof line>[]): RawEntity => ({
+  Id,
+  DealId,
+  Products,
+});
 
-const quote = (Id: number, DealId: number, ReviewNumber: number, LastReview: boolean, ApprovalStatusId: number, Products: ReturnType<typeof line>[]): RawEntity =>
-  ({ Id, DealId, ReviewNumber, LastReview, ApprovalStatusId, Products });
+const quote = (
+  Id: number,
+  DealId: number,
+  ReviewNumber: number,
+  LastReview: boolean,
+  ApprovalStatusId: number,
+  Products: ReturnType<typeof line>[],
+): RawEntity => ({ Id, DealId, ReviewNumber, LastReview, ApprovalStatusId, Products });
 
 const SNAPSHOT: Snapshot = {
   epoch: "2025-06-01T00:00:00-03:00",
@@ -56,11 +85,20 @@ const SNAPSHOT: Snapshot = {
     quote(17, 200, 2, false, PENDING, [line(30, 3, 10, 0, 30)]),
     quote(18, 200, 2, false, PENDING, [line(10, 1, 99.99, 0, 99.99)]),
   ],
-  deleted: [], deletedContacts: [], deletedProducts: [], statuses: [], pipelines: [], stages: [], lossReasons: [],
+  deleted: [],
+  deletedContacts: [],
+  deletedProducts: [],
+  statuses: [],
+  pipelines: [],
+  stages: [],
+  lossReasons: [],
 };
 
 /** Worked out by hand from the rows above. Amounts of won deals: customer 1 500 + 300, customer 2 1000 + 40. */
-const EXPECTED: Record<LineSource, Record<number, { total_revenue: string; products_purchased: number[]; pricing_history_count: number }>> = {
+const EXPECTED: Record<
+  LineSource,
+  Record<number, { total_revenue: string; products_purchased: number[]; pricing_history_count: number }>
+> = {
   // 1: deal 100 lines 200 + 80, deal 101 has none → Amount 300; product 20 at 40 ≠ 50.
   // 2: deal 200 lines 90 + 5 (10 × (1 − 10 %) = 9 ≠ 10), deal 201 → Amount 40.
   deals: {
@@ -96,8 +134,19 @@ describe("expectedCustomerSales by line-item source", () => {
       });
     }
     // What does not depend on the lines is the same for every source.
-    expect(result.get(1)).toMatchObject({ total_sales: "800.00", won_deals: 2, open_deals: 1, average_deal_value: "400.00", customer_cnpj: "11222333000181" });
-    expect(result.get(2)).toMatchObject({ total_sales: "1040.00", won_deals: 2, open_deals: 0, customer_cnpj: "52998224725" });
+    expect(result.get(1)).toMatchObject({
+      total_sales: "800.00",
+      won_deals: 2,
+      open_deals: 1,
+      average_deal_value: "400.00",
+      customer_cnpj: "11222333000181",
+    });
+    expect(result.get(2)).toMatchObject({
+      total_sales: "1040.00",
+      won_deals: 2,
+      open_deals: 0,
+      customer_cnpj: "52998224725",
+    });
   });
 
   it("reads the deals' own lines when no source is given, as before", () => {

@@ -11,7 +11,8 @@ const sleeps: number[] = [];
 
 beforeAll(async () => {
   sim = await startTestSimulator({
-    seed: 71, deals: 400,
+    seed: 71,
+    deals: 400,
     sleep: async (ms) => {
       sleeps.push(ms);
     },
@@ -75,7 +76,9 @@ describe("fault kinds", () => {
     const error = await apiGet(sim, "/Deals?$top=1").then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError); // fetch failed
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    expect(`${cause?.code ?? ""} ${cause?.message ?? ""}`).toMatch(/ECONNRESET|UND_ERR_SOCKET|other side closed|socket hang up/);
+    expect(`${cause?.code ?? ""} ${cause?.message ?? ""}`).toMatch(
+      /ECONNRESET|UND_ERR_SOCKET|other side closed|socket hang up/,
+    );
     expect(sim.requests()[0]).toMatchObject({ status: 0, fault: "reset" });
     expect((await apiGet(sim, "/Deals?$top=1")).status).toBe(200);
   });

@@ -4,7 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
 import {
-  admin, compareDates, fetchSnapshot, getPage, ids, num, type Rec, sortBy, startTestSimulator, str, toUtcLiteral,
+  admin,
+  compareDates,
+  fetchSnapshot,
+  getPage,
+  ids,
+  num,
+  type Rec,
+  sortBy,
+  startTestSimulator,
+  str,
+  toUtcLiteral,
 } from "./helpers.ts";
 
 let sim: Simulator;
@@ -16,7 +26,12 @@ async function allMatching(resource: string, filter: string, extra: Record<strin
   const rows: Rec[] = [];
   let last = 0;
   for (;;) {
-    const page = await getPage(sim, resource, { $filter: `(${filter}) and Id gt ${last}`, $orderby: "Id", $top: "300", ...extra });
+    const page = await getPage(sim, resource, {
+      $filter: `(${filter}) and Id gt ${last}`,
+      $orderby: "Id",
+      $top: "300",
+      ...extra,
+    });
     rows.push(...page.value);
     const tail = page.value[page.value.length - 1];
     if (page.value.length < 300 || !tail) return rows;
@@ -39,7 +54,10 @@ describe("comparison and logical operators", () => {
     ["Amount ge 5000.5 and Amount le 20000", (d) => num(d.Amount) >= 5000.5 && num(d.Amount) <= 20000],
     ["Amount lt 100 or StatusId eq 1", (d) => num(d.Amount) < 100 || d.StatusId === 1],
     ["not (StatusId eq 1)", (d) => d.StatusId !== 1],
-    ["(StatusId eq 2 or StatusId eq 3) and Amount le 5000", (d) => (d.StatusId === 2 || d.StatusId === 3) && num(d.Amount) <= 5000],
+    [
+      "(StatusId eq 2 or StatusId eq 3) and Amount le 5000",
+      (d) => (d.StatusId === 2 || d.StatusId === 3) && num(d.Amount) <= 5000,
+    ],
     ["ContactId eq null", (d) => d.ContactId === null],
     ["ContactId ne null and PersonId ne null", (d) => d.ContactId !== null && d.PersonId !== null],
     ["FinishDate eq null", (d) => d.FinishDate === null],
@@ -93,7 +111,9 @@ describe("strings and functions", () => {
 describe("navigation paths", () => {
   it("filters deals by a property of their contact (Contact/TypeId)", async () => {
     const contacts = new Map(snap.contacts.map((c) => [num(c.Id), c]));
-    const expected = deals.filter((d) => d.ContactId !== null && contacts.get(num(d.ContactId))?.TypeId === 2).map((d) => num(d.Id));
+    const expected = deals.filter((d) => d.ContactId !== null && contacts.get(num(d.ContactId))?.TypeId === 2).map((
+      d,
+    ) => num(d.Id));
     expect(expected.length).toBeGreaterThan(0);
     expect(ids(await allMatching("/Deals", "Contact/TypeId eq 2"))).toEqual(expected);
   });
@@ -114,7 +134,13 @@ describe("datetimes", () => {
     const z = toUtcLiteral(x);
     expect(z).not.toBe(x);
     for (const op of ["gt", "ge", "lt", "le", "eq"] as const) {
-      const test = { gt: (c: number) => c > 0, ge: (c: number) => c >= 0, lt: (c: number) => c < 0, le: (c: number) => c <= 0, eq: (c: number) => c === 0 }[op];
+      const test = {
+        gt: (c: number) => c > 0,
+        ge: (c: number) => c >= 0,
+        lt: (c: number) => c < 0,
+        le: (c: number) => c <= 0,
+        eq: (c: number) => c === 0,
+      }[op];
       const expected = deals.filter((d) => test(compareDates(str(d.LastUpdateDate), x))).map((d) => num(d.Id));
       const local = ids(await allMatching("/Deals", `LastUpdateDate ${op} ${x}`));
       const utc = ids(await allMatching("/Deals", `LastUpdateDate ${op} ${z}`));
@@ -138,8 +164,15 @@ describe("datetimes", () => {
     const seen: number[] = [];
     let cursor: { date: string; id: number } | null = null;
     for (let guard = 0; guard < 100; guard++) {
-      const params: Record<string, string> = { $orderby: "LastUpdateDate,Id", $top: "97", $select: "Id,LastUpdateDate" };
-      if (cursor) params.$filter = `LastUpdateDate gt ${cursor.date} or (LastUpdateDate eq ${cursor.date} and Id gt ${cursor.id})`;
+      const params: Record<string, string> = {
+        $orderby: "LastUpdateDate,Id",
+        $top: "97",
+        $select: "Id,LastUpdateDate",
+      };
+      if (cursor) {
+        params.$filter =
+          `LastUpdateDate gt ${cursor.date} or (LastUpdateDate eq ${cursor.date} and Id gt ${cursor.id})`;
+      }
       const page = await getPage(sim, "/Deals", params);
       seen.push(...ids(page.value));
       const tail = page.value[page.value.length - 1];

@@ -4,7 +4,16 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
-import { compareDates, fetchSnapshot, isValidCnpj, isValidCpf, num, type Rec, startTestSimulator, str } from "./helpers.ts";
+import {
+  compareDates,
+  fetchSnapshot,
+  isValidCnpj,
+  isValidCpf,
+  num,
+  type Rec,
+  startTestSimulator,
+  str,
+} from "./helpers.ts";
 
 const DEALS = 3000;
 /** `-03:00`, whole seconds or 1–7 fractional digits without trailing zeros. */
@@ -87,7 +96,9 @@ describe("deals", () => {
       }
       expect(compareDates(str(d.LastUpdateDate), str(d.CreateDate))).toBeGreaterThanOrEqual(0);
     }
-    for (const length of [0, 1, 2, 3, 7]) expect(fractionLengths.has(length), `fraction of ${length} digits`).toBe(true);
+    for (const length of [0, 1, 2, 3, 7]) {
+      expect(fractionLengths.has(length), `fraction of ${length} digits`).toBe(true);
+    }
   });
 
   it("share LastUpdateDate values sometimes, so the keyset's Id tie-breaker matters", () => {

@@ -3,7 +3,12 @@
 // expected values never come from the simulator's query engine.
 
 import { expect } from "vitest";
-import { type Simulator, type SimulatorOptions, type Snapshot, startSimulator } from "../../local/ploomes-simulator/index.ts";
+import {
+  type Simulator,
+  type SimulatorOptions,
+  type Snapshot,
+  startSimulator,
+} from "../../local/ploomes-simulator/index.ts";
 
 export type Rec = Record<string, unknown>;
 
@@ -21,7 +26,11 @@ export interface ApiResponse {
 }
 
 /** GET `pathAndQuery` (e.g. `/Deals?$top=3`) with the simulator's key unless `key` is given (null: none). */
-export async function apiGet(sim: Simulator, pathAndQuery: string, key: string | null = sim.apiKey): Promise<ApiResponse> {
+export async function apiGet(
+  sim: Simulator,
+  pathAndQuery: string,
+  key: string | null = sim.apiKey,
+): Promise<ApiResponse> {
   const url = pathAndQuery.startsWith("http") ? pathAndQuery : sim.url + pathAndQuery;
   const response = await fetch(url, { headers: key === null ? {} : { "User-Key": key } });
   return { status: response.status, headers: response.headers, text: await response.text() };
@@ -59,7 +68,12 @@ export function pageOf(response: ApiResponse): Page {
   };
 }
 
-export async function admin(sim: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+export async function admin(
+  sim: Simulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${sim.url}/__sim${path}`, {
     method,
     headers: body === undefined ? {} : { "content-type": "application/json" },
@@ -162,7 +176,11 @@ export function sortBy(rows: readonly Rec[], keys: readonly { key: string; desc?
 }
 
 /** Follows @odata.nextLink from a first page until there is none; returns every row in order. */
-export async function followNextLinks(sim: Simulator, first: Page, maxPages = 1000): Promise<{ rows: Rec[]; pages: number }> {
+export async function followNextLinks(
+  sim: Simulator,
+  first: Page,
+  maxPages = 1000,
+): Promise<{ rows: Rec[]; pages: number }> {
   const rows = [...first.value];
   let page = first;
   let pages = 1;
@@ -179,7 +197,11 @@ const POLL_INTERVAL_MS = 5;
 const DEFAULT_WAIT_MS = 5000;
 
 /** Polls until `condition` holds: waiting for a state the test can observe, never for a guessed time. */
-export async function waitUntil(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+export async function waitUntil(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -4,7 +4,16 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
-import { admin, type ApiResponse, apiGet, fetchSnapshot, num, type Rec, startTestSimulator, waitUntil } from "./helpers.ts";
+import {
+  admin,
+  apiGet,
+  type ApiResponse,
+  fetchSnapshot,
+  num,
+  type Rec,
+  startTestSimulator,
+  waitUntil,
+} from "./helpers.ts";
 
 let sim: Simulator;
 let snap: Snapshot;
@@ -30,7 +39,10 @@ const schedule = async (spec: Record<string, unknown>) => {
 const heldOverHttp = async (): Promise<number> => num(((await admin(sim, "GET", "/faults/held")).json as Rec).held);
 
 /** Starts a request and records when it is answered, without waiting for it. */
-function inFlight(pathAndQuery: string, signal?: AbortSignal): { response: Promise<ApiResponse>; isAnswered: () => boolean } {
+function inFlight(
+  pathAndQuery: string,
+  signal?: AbortSignal,
+): { response: Promise<ApiResponse>; isAnswered: () => boolean } {
   let answered = false;
   const sent = signal === undefined
     ? apiGet(sim, pathAndQuery)
@@ -55,7 +67,10 @@ describe("hold", () => {
     expect((await admin(sim, "POST", "/faults/release")).json).toEqual({ released: 1 });
     const response = await request.response;
     expect(response.status).toBe(200);
-    expect((JSON.parse(response.text) as { value: Rec[] }).value).toEqual([{ Id: target.Id, Title: "changed while held" }]);
+    expect((JSON.parse(response.text) as { value: Rec[] }).value).toEqual([{
+      Id: target.Id,
+      Title: "changed while held",
+    }]);
     expect(await heldOverHttp()).toBe(0);
     expect(sim.requests()[0]).toMatchObject({ status: 200, fault: "hold", note: "held until released" });
   });
@@ -70,7 +85,11 @@ describe("hold", () => {
     expect(response.status).toBe(200);
     expect((JSON.parse(response.text) as { value: Rec[] }).value).toEqual([{ Id: (snap.deals[0] as Rec).Id }]);
     expect(sim.heldCount()).toBe(0);
-    expect(sim.requests()[0]).toMatchObject({ status: 200, fault: "hold", note: `held until the ${SHORT_BOUND_MS} ms bound` });
+    expect(sim.requests()[0]).toMatchObject({
+      status: 200,
+      fault: "hold",
+      note: `held until the ${SHORT_BOUND_MS} ms bound`,
+    });
   });
 
   it("holds `count` requests; only matching ones; releaseHeld lets them all go", async () => {

@@ -34,7 +34,9 @@ const firstPage = (rows: readonly Rec[]): number[] => rows.slice(0, Number(PAGE)
 
 async function expectDocuments(set: "/Orders" | "/Quotes", rows: readonly Rec[], served: boolean): Promise<void> {
   const documents = await getPage(sim, set, { $top: PAGE, $select: "Id", $expand: "Products($select=Id)" });
-  expect(documents.value, set).toEqual(served ? rows.slice(0, Number(PAGE)).map((r) => ({ Id: r.Id, Products: lineIds(r) })) : []);
+  expect(documents.value, set).toEqual(
+    served ? rows.slice(0, Number(PAGE)).map((r) => ({ Id: r.Id, Products: lineIds(r) })) : [],
+  );
   const lines = await getPage(sim, `${set}@Products`, { $top: PAGE, $select: "Id" });
   const allLines = rows.flatMap((r) => r.Products as Rec[]).sort((a, b) => num(a.Id) - num(b.Id));
   expect(ids(lines.value), `${set}@Products`).toEqual(served ? firstPage(allLines) : []);
@@ -57,11 +59,15 @@ describe.each(CASES)("lineItemsOn = $value", ({ value, dealLines, orders, quotes
       expect((await apiGet(sim, `/Deals(${num(snap.deals[0]?.Id)})?$expand=Products($select=Id)`)).status).toBe(403);
       expect((await apiGet(sim, "/Deals?$expand=Contact($select=Id),Products($expand=Product)")).status).toBe(403);
       // Other expansions and the deals themselves are still served.
-      expect((await getPage(sim, "/Deals", { $top: "5", $select: "Id", $expand: "Contact($select=Id)" })).value).toHaveLength(5);
+      expect((await getPage(sim, "/Deals", { $top: "5", $select: "Id", $expand: "Contact($select=Id)" })).value)
+        .toHaveLength(5);
       return;
     }
     const page = await getPage(sim, "/Deals", query);
-    const expected = snap.deals.slice(0, Number(PAGE)).map((d) => ({ Id: d.Id, Products: dealLines === "served" ? lineIds(d) : [] }));
+    const expected = snap.deals.slice(0, Number(PAGE)).map((d) => ({
+      Id: d.Id,
+      Products: dealLines === "served" ? lineIds(d) : [],
+    }));
     expect(page.value).toEqual(expected);
     if (dealLines === "served") expect(expected.some((d) => d.Products.length > 0)).toBe(true);
   });
@@ -76,14 +82,21 @@ describe.each(CASES)("lineItemsOn = $value", ({ value, dealLines, orders, quotes
 describe("a deal reached through an order", () => {
   const order = () => snap.orders[0] as Rec;
   const deal = () => snap.deals.find((d) => d.Id === order().DealId) as Rec;
-  const query = () => `/Orders?$filter=Id eq ${num(order().Id)}&$select=Id&$expand=Deal($select=Id;$expand=Products($select=Id))`;
+  const query = () =>
+    `/Orders?$filter=Id eq ${num(order().Id)}&$select=Id&$expand=Deal($select=Id;$expand=Products($select=Id))`;
 
   it("shows the deal's lines, none, or is refused, as the setting says", async () => {
     const served = await apiGet(sim, query());
-    expect((JSON.parse(served.text) as { value: Rec[] }).value).toEqual([{ Id: order().Id, Deal: { Id: deal().Id, Products: lineIds(deal()) } }]);
+    expect((JSON.parse(served.text) as { value: Rec[] }).value).toEqual([{
+      Id: order().Id,
+      Deal: { Id: deal().Id, Products: lineIds(deal()) },
+    }]);
     sim.updateSettings({ lineItemsOn: "orders" });
     const emptied = await apiGet(sim, query());
-    expect((JSON.parse(emptied.text) as { value: Rec[] }).value).toEqual([{ Id: order().Id, Deal: { Id: deal().Id, Products: [] } }]);
+    expect((JSON.parse(emptied.text) as { value: Rec[] }).value).toEqual([{
+      Id: order().Id,
+      Deal: { Id: deal().Id, Products: [] },
+    }]);
     sim.updateSettings({ lineItemsOn: "refuseDealExpansion" });
     expect((await apiGet(sim, query())).status).toBe(403);
     const log = sim.requests();

@@ -9,11 +9,16 @@ import { type Expr, parseFilter, parseOrderBy, parseSelect } from "../../local/p
 /** A compact rendering of the tree, so expectations stay readable. */
 function show(expr: Expr): string {
   switch (expr.kind) {
-    case "logical": return `(${show(expr.left)} ${expr.op} ${show(expr.right)})`;
-    case "not": return `(not ${show(expr.operand)})`;
-    case "compare": return `[${show(expr.left)} ${expr.op} ${show(expr.right)}]`;
-    case "path": return expr.segments.join("/");
-    case "call": return `${expr.name}(${expr.args.map(show).join(",")})`;
+    case "logical":
+      return `(${show(expr.left)} ${expr.op} ${show(expr.right)})`;
+    case "not":
+      return `(not ${show(expr.operand)})`;
+    case "compare":
+      return `[${show(expr.left)} ${expr.op} ${show(expr.right)}]`;
+    case "path":
+      return expr.segments.join("/");
+    case "call":
+      return `${expr.name}(${expr.args.map(show).join(",")})`;
     case "literal": {
       const v = expr.value;
       if (v.type === "null") return "null";
@@ -44,8 +49,10 @@ describe("$filter parser", () => {
     ["Title eq 'it''s'", '[Title eq "it\'s"]'],
     ["Contact/Name ne null", "[Contact/Name ne null]"],
     ["contains(tolower(Name),'ltda')", 'contains(tolower(Name),"ltda")'],
-    ["LastUpdateDate gt X or (LastUpdateDate eq X and Id gt 5)".replaceAll("X", "2024-05-02T10:11:12.5-03:00"),
-      "([LastUpdateDate gt @1714655472.5000000] or ([LastUpdateDate eq @1714655472.5000000] and [Id gt 5]))"],
+    [
+      "LastUpdateDate gt X or (LastUpdateDate eq X and Id gt 5)".replaceAll("X", "2024-05-02T10:11:12.5-03:00"),
+      "([LastUpdateDate gt @1714655472.5000000] or ([LastUpdateDate eq @1714655472.5000000] and [Id gt 5]))",
+    ],
   ])("%s", (text, expected) => {
     expect(show(parseFilter(text))).toBe(expected);
   });

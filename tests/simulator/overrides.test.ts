@@ -45,10 +45,20 @@ describe("what is served", () => {
     const fields = { Amount: "1.234,56", LastUpdateDate: "2025-06-01 10:00", StatusId: "2", Unknown: [1, { a: null }] };
     expect(await put("deals", id, fields)).toEqual({ kind: "deals", id, fields });
     const row = await oneDeal(id, { $select: "Id,Amount,Title" });
-    expect(row).toEqual({ Id: id, Amount: "1.234,56", Title: target.Title, LastUpdateDate: "2025-06-01 10:00", StatusId: "2", Unknown: [1, { a: null }] });
+    expect(row).toEqual({
+      Id: id,
+      Amount: "1.234,56",
+      Title: target.Title,
+      LastUpdateDate: "2025-06-01 10:00",
+      StatusId: "2",
+      Unknown: [1, { a: null }],
+    });
     // Other rows are untouched.
     const neighbour = dealAt(6);
-    expect(await oneDeal(num(neighbour.Id), { $select: "Id,Amount" })).toEqual({ Id: neighbour.Id, Amount: neighbour.Amount });
+    expect(await oneDeal(num(neighbour.Id), { $select: "Id,Amount" })).toEqual({
+      Id: neighbour.Id,
+      Amount: neighbour.Amount,
+    });
   });
 
   it('deletes a key whose override is {"$remove": true}; other objects are served as they are', async () => {
@@ -79,7 +89,10 @@ describe("what is served", () => {
     expect(page.value).toEqual([{ Id: id, Name: 42 }]);
     // A deals override of the same Id would not touch the contact, and vice versa.
     await put("deals", id, { Name: "deal override" });
-    expect((await getPage(sim, "/Contacts", { $filter: `Id eq ${id}`, $select: "Id,Name" })).value).toEqual([{ Id: id, Name: 42 }]);
+    expect((await getPage(sim, "/Contacts", { $filter: `Id eq ${id}`, $select: "Id,Name" })).value).toEqual([{
+      Id: id,
+      Name: 42,
+    }]);
   });
 });
 
@@ -90,14 +103,23 @@ describe("filtering, ordering and paging use the stored values", () => {
     const huge = 999_999_999_999;
     await put("deals", num(lowest.Id), { Amount: huge });
 
-    const page = await getPage(sim, "/Deals", { $orderby: "Amount desc", $select: "Id,Amount", $top: String(DEAL_COUNT) });
+    const page = await getPage(sim, "/Deals", {
+      $orderby: "Amount desc",
+      $select: "Id,Amount",
+      $top: String(DEAL_COUNT),
+    });
     const expected = byAmountDesc.map((d) => ({ Id: d.Id, Amount: d.Id === lowest.Id ? huge : d.Amount }));
     expect(page.value).toEqual(expected);
     expect(page.value[page.value.length - 1]).toEqual({ Id: lowest.Id, Amount: huge });
 
     const matchingHuge = snap.deals.filter((d) => num(d.Amount) >= huge);
-    expect((await getPage(sim, "/Deals", { $filter: `Amount ge ${huge}`, $select: "Id" })).value).toEqual(matchingHuge.map((d) => ({ Id: d.Id })));
-    const byStored = await getPage(sim, "/Deals", { $filter: `Id eq ${num(lowest.Id)} and Amount eq ${num(lowest.Amount)}`, $select: "Id,Amount" });
+    expect((await getPage(sim, "/Deals", { $filter: `Amount ge ${huge}`, $select: "Id" })).value).toEqual(
+      matchingHuge.map((d) => ({ Id: d.Id })),
+    );
+    const byStored = await getPage(sim, "/Deals", {
+      $filter: `Id eq ${num(lowest.Id)} and Amount eq ${num(lowest.Amount)}`,
+      $select: "Id,Amount",
+    });
     expect(byStored.value).toEqual([{ Id: lowest.Id, Amount: huge }]);
   });
 
@@ -106,7 +128,12 @@ describe("filtering, ordering and paging use the stored values", () => {
     await put("deals", num(third.Id), { Id: "not-a-number" });
     const first = await getPage(sim, "/Deals", { $select: "Id", $orderby: "Id", $top: "3" });
     expect(first.value).toEqual([{ Id: dealAt(0).Id }, { Id: dealAt(1).Id }, { Id: "not-a-number" }]);
-    const next = await getPage(sim, "/Deals", { $select: "Id", $orderby: "Id", $top: "2", $filter: `Id gt ${num(third.Id)}` });
+    const next = await getPage(sim, "/Deals", {
+      $select: "Id",
+      $orderby: "Id",
+      $top: "2",
+      $filter: `Id gt ${num(third.Id)}`,
+    });
     expect(next.value).toEqual([{ Id: dealAt(3).Id }, { Id: dealAt(4).Id }]);
   });
 });
@@ -134,7 +161,10 @@ describe("admin and in-process API", () => {
     const id = num(target.Id);
     await put("deals", id, { Amount: "x" });
     await put("deals", num(dealAt(5).Id), { Amount: "y" });
-    expect(await admin(sim, "DELETE", `/overrides/deals/${id}`)).toEqual({ status: 200, json: { kind: "deals", id, fields: { Amount: "x" } } });
+    expect(await admin(sim, "DELETE", `/overrides/deals/${id}`)).toEqual({
+      status: 200,
+      json: { kind: "deals", id, fields: { Amount: "x" } },
+    });
     expect(await oneDeal(id, { $select: "Id,Amount" })).toEqual({ Id: id, Amount: target.Amount });
     expect((await admin(sim, "DELETE", `/overrides/deals/${id}`)).status).toBe(404);
 

@@ -59,7 +59,10 @@ describe("answers from something in front of the API", () => {
   it("redirect: a 302 to the fault's location, with no body", async () => {
     const location = "https://login.gateway.invalid/auth?next=%2FDeals";
     await schedule({ kind: "redirect", location });
-    const response = await fetch(`${sim.url}/Deals?$top=1`, { headers: { "User-Key": sim.apiKey }, redirect: "manual" });
+    const response = await fetch(`${sim.url}/Deals?$top=1`, {
+      headers: { "User-Key": sim.apiKey },
+      redirect: "manual",
+    });
     expect(response.status).toBe(302);
     expect(response.headers.get("location")).toBe(location);
     expect(await response.text()).toBe("");
@@ -109,12 +112,21 @@ describe("pages of a misbehaving server", () => {
   it("prependRows: rows named by Id, shaped like the page, put before it", async () => {
     const repeated = [dealAt(10), dealAt(2), dealAt(10)];
     await schedule({ kind: "prependRows", ids: repeated.map((d) => num(d.Id)) });
-    const page = await getPage(sim, "/Deals", { $select: "Id,Title", $expand: "Contact($select=Name)", $top: "4", $orderby: "Id" });
+    const page = await getPage(sim, "/Deals", {
+      $select: "Id,Title",
+      $expand: "Contact($select=Name)",
+      $top: "4",
+      $orderby: "Id",
+    });
     const contactName = (id: unknown) => {
       const contact = snap.contacts.find((c) => c.Id === id);
       return contact === undefined ? null : { Name: contact.Name };
     };
-    const expected = [...repeated, ...snap.deals.slice(0, 4)].map((d) => ({ Id: d.Id, Title: d.Title, Contact: contactName(d.ContactId) }));
+    const expected = [...repeated, ...snap.deals.slice(0, 4)].map((d) => ({
+      Id: d.Id,
+      Title: d.Title,
+      Contact: contactName(d.ContactId),
+    }));
     expect(page.value).toEqual(expected);
     expect(page.nextLink).toBeUndefined();
   });
@@ -159,8 +171,12 @@ describe("validation of fault specs", () => {
   });
 
   it("refuses fields the kind does not use, listing every one", async () => {
-    expect(await refused({ kind: "html200", location: "/x" })).toEqual(['location applies only to kind "redirect" or "nextLink", not "html200"']);
-    expect(await refused({ kind: "nextLink", location: "/x", ids: [1] })).toEqual(['ids applies only to kind "prependRows", not "nextLink"']);
+    expect(await refused({ kind: "html200", location: "/x" })).toEqual([
+      'location applies only to kind "redirect" or "nextLink", not "html200"',
+    ]);
+    expect(await refused({ kind: "nextLink", location: "/x", ids: [1] })).toEqual([
+      'ids applies only to kind "prependRows", not "nextLink"',
+    ]);
     const problems = await refused({ kind: "redirect", status: 500, latencyMs: 10, retryAfterSeconds: 1 });
     expect(problems).toHaveLength(4); // three unused fields and the missing location
     expect(problems).toContain('latencyMs applies only to kind "latency" or "hold", not "redirect"');
@@ -178,7 +194,11 @@ describe("validation of fault specs", () => {
     await schedule({ kind: "prependRows", ids: [5, 6] });
     await schedule({ kind: "hold" });
     const pending = (await admin(sim, "GET", "/faults")).json as Rec[];
-    expect(pending.map((f) => [f.kind, f.location, f.ids])).toEqual([["redirect", "/elsewhere", []], ["prependRows", null, [5, 6]], ["hold", null, []]]);
+    expect(pending.map((f) => [f.kind, f.location, f.ids])).toEqual([["redirect", "/elsewhere", []], [
+      "prependRows",
+      null,
+      [5, 6],
+    ], ["hold", null, []]]);
     expect(pending[2]?.latencyMs).toBe(30_000);
   });
 });

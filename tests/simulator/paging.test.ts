@@ -3,7 +3,17 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
-import { admin, apiGet, fetchSnapshot, followNextLinks, getPage, ids, num, sortBy, startTestSimulator } from "./helpers.ts";
+import {
+  admin,
+  apiGet,
+  fetchSnapshot,
+  followNextLinks,
+  getPage,
+  ids,
+  num,
+  sortBy,
+  startTestSimulator,
+} from "./helpers.ts";
 
 const DEALS = 1100;
 let sim: Simulator;
@@ -35,7 +45,10 @@ describe("$orderby", () => {
 
   it("orders by a property of a navigation (Contact/Name)", async () => {
     const names = new Map(snap.contacts.map((c) => [num(c.Id), c.Name]));
-    const withName = snap.deals.map((d) => ({ ...d, SortName: d.ContactId === null ? null : (names.get(num(d.ContactId)) ?? null) }));
+    const withName = snap.deals.map((d) => ({
+      ...d,
+      SortName: d.ContactId === null ? null : (names.get(num(d.ContactId)) ?? null),
+    }));
     const expected = sortBy(withName, [{ key: "SortName" }]).slice(0, 200).map((d) => num(d.Id));
     const page = await getPage(sim, "/Deals", { $orderby: "Contact/Name", $top: "200", $select: "Id" });
     expect(ids(page.value)).toEqual(expected);

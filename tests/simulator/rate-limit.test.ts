@@ -16,7 +16,10 @@ let clock = T0;
 
 beforeAll(async () => {
   sim = await startTestSimulator({
-    seed: 61, deals: 20, rpm: LIMIT, now: () => clock,
+    seed: 61,
+    deals: 20,
+    rpm: LIMIT,
+    now: () => clock,
     keys: [{ key: SECOND_KEY, account: "simulated-account" }, { key: OTHER_KEY, account: "other-account" }],
   });
 });

@@ -8,8 +8,25 @@ import { apiGet, fetchSnapshot, getPage, num, type Rec, sortBy, startTestSimulat
 
 /** The deal fields of reference §4.2 the sync relies on, plus unset ones that must come back as null. */
 const DEAL_FIELDS = [
-  "Id", "Title", "ContactId", "ContactName", "PersonId", "PersonName", "PipelineId", "StageId", "StatusId", "Amount",
-  "CurrencyId", "OwnerId", "CreateDate", "StartDate", "FinishDate", "LastUpdateDate", "LossReasonId", "OriginId", "DealNumber",
+  "Id",
+  "Title",
+  "ContactId",
+  "ContactName",
+  "PersonId",
+  "PersonName",
+  "PipelineId",
+  "StageId",
+  "StatusId",
+  "Amount",
+  "CurrencyId",
+  "OwnerId",
+  "CreateDate",
+  "StartDate",
+  "FinishDate",
+  "LastUpdateDate",
+  "LossReasonId",
+  "OriginId",
+  "DealNumber",
 ];
 
 let sim: Simulator;
@@ -60,7 +77,11 @@ describe("envelope and $select", () => {
 
 describe("$expand", () => {
   it("Contact($select=…) returns the contact, or null for a deal without one", async () => {
-    const page = await getPage(sim, "/Deals", { $select: "Id,ContactId", $expand: "Contact($select=Id,Name,CNPJ,CPF,TypeId)", $top: "300" });
+    const page = await getPage(sim, "/Deals", {
+      $select: "Id,ContactId",
+      $expand: "Contact($select=Id,Name,CNPJ,CPF,TypeId)",
+      $top: "300",
+    });
     expect(page.value.some((d) => d.Contact === null)).toBe(true);
     for (const deal of page.value) {
       if (deal.ContactId === null) {
@@ -82,12 +103,16 @@ describe("$expand", () => {
   it("Products($select;$filter;$orderby) applies the nested options", async () => {
     const page = await getPage(sim, "/Deals", {
       $select: "Id",
-      $expand: "Products($select=Id,ProductId,Total,Discount;$filter=Discount gt 0 or Total ge 1000;$orderby=Total desc)",
+      $expand:
+        "Products($select=Id,ProductId,Total,Discount;$filter=Discount gt 0 or Total ge 1000;$orderby=Total desc)",
       $top: "150",
     });
     for (const deal of page.value) {
       const raw = (dealsById.get(num(deal.Id))?.Products ?? []) as Rec[];
-      const expected = sortBy(raw.filter((l) => num(l.Discount) > 0 || num(l.Total) >= 1000), [{ key: "Total", desc: true }])
+      const expected = sortBy(raw.filter((l) => num(l.Discount) > 0 || num(l.Total) >= 1000), [{
+        key: "Total",
+        desc: true,
+      }])
         .map((l) => ({ Id: l.Id, ProductId: l.ProductId, Discount: l.Discount, Total: l.Total }));
       expect(deal.Products).toEqual(expected);
     }
@@ -95,17 +120,27 @@ describe("$expand", () => {
 
   it("Products($top=1;$expand=Product($select=UnitPrice)) nests an expansion inside an expansion", async () => {
     const catalog = new Map(snap.products.map((p) => [num(p.Id), p.UnitPrice]));
-    const page = await getPage(sim, "/Deals", { $select: "Id", $expand: "Products($select=ProductId;$top=1;$expand=Product($select=UnitPrice))", $top: "100" });
+    const page = await getPage(sim, "/Deals", {
+      $select: "Id",
+      $expand: "Products($select=ProductId;$top=1;$expand=Product($select=UnitPrice))",
+      $top: "100",
+    });
     for (const deal of page.value) {
       const first = ((dealsById.get(num(deal.Id))?.Products ?? []) as Rec[])[0];
-      expect(deal.Products).toEqual(first ? [{ ProductId: first.ProductId, Product: { UnitPrice: catalog.get(num(first.ProductId)) } }] : []);
+      expect(deal.Products).toEqual(
+        first ? [{ ProductId: first.ProductId, Product: { UnitPrice: catalog.get(num(first.ProductId)) } }] : [],
+      );
     }
   });
 
   it("Status and Stage give the lookup rows", async () => {
     const statusNames = new Map([[1, "Em aberto"], [2, "Ganha"], [3, "Perdida"]]);
     const stages = new Map(snap.stages.map((s) => [num(s.Id), s]));
-    const page = await getPage(sim, "/Deals", { $select: "Id,StatusId,StageId", $expand: "Status,Stage($select=Id,Name)", $top: "100" });
+    const page = await getPage(sim, "/Deals", {
+      $select: "Id,StatusId,StageId",
+      $expand: "Status,Stage($select=Id,Name)",
+      $top: "100",
+    });
     for (const deal of page.value) {
       expect(deal.Status).toEqual({ Id: deal.StatusId, Name: statusNames.get(num(deal.StatusId)) });
       expect(deal.Stage).toEqual({ Id: deal.StageId, Name: stages.get(num(deal.StageId))?.Name });
@@ -121,7 +156,15 @@ describe("$expand", () => {
       $top: "300",
     });
     expect(page.value).toHaveLength(300);
-    expect(Object.keys(page.value[0] ?? {})).toEqual(["Id", "ContactId", "StatusId", "Amount", "LastUpdateDate", "Contact", "Products"]);
+    expect(Object.keys(page.value[0] ?? {})).toEqual([
+      "Id",
+      "ContactId",
+      "StatusId",
+      "Amount",
+      "LastUpdateDate",
+      "Contact",
+      "Products",
+    ]);
   });
 });
 
@@ -136,7 +179,9 @@ describe("other entity sets", () => {
     const page = await getPage(sim, "/Deals@Pipelines", { $expand: "Stages($select=Id,Name;$orderby=Ordination)" });
     expect(page.value).toHaveLength(snap.pipelines.length);
     for (const pipeline of page.value) {
-      const expected = sortBy(snap.stages.filter((s) => s.PipelineId === pipeline.Id), [{ key: "Ordination" }]).map((s) => ({ Id: s.Id, Name: s.Name }));
+      const expected = sortBy(snap.stages.filter((s) => s.PipelineId === pipeline.Id), [{ key: "Ordination" }]).map((
+        s,
+      ) => ({ Id: s.Id, Name: s.Name }));
       expect(pipeline.Stages).toEqual(expected);
     }
   });
@@ -158,7 +203,15 @@ describe("other entity sets", () => {
     const contacts = await getPage(sim, "/Contacts", { $top: "300" });
     expect(contacts.value).toEqual(snap.contacts.slice(0, 300));
     const products = await getPage(sim, "/Products", { $select: "Id,Code,Name,UnitPrice,Suspended" });
-    expect(products.value).toEqual(snap.products.map((p) => ({ Id: p.Id, Code: p.Code, Name: p.Name, UnitPrice: p.UnitPrice, Suspended: p.Suspended })));
+    expect(products.value).toEqual(
+      snap.products.map((p) => ({
+        Id: p.Id,
+        Code: p.Code,
+        Name: p.Name,
+        UnitPrice: p.UnitPrice,
+        Suspended: p.Suspended,
+      })),
+    );
   });
 
   it("Deals(id) answers the envelope with that one deal, 404 for an unknown id", async () => {

@@ -69,7 +69,13 @@ function stopServingBad(sim: Simulator, id: number): void {
 }
 
 /** A rejected-value case: the override is served, the run succeeds with that one deal rejected. */
-function rejectCase(name: string, n: number, field: string, fields: OverrideFields, wanted?: (d: Raw) => boolean): BadInputCase {
+function rejectCase(
+  name: string,
+  n: number,
+  field: string,
+  fields: OverrideFields,
+  wanted?: (d: Raw) => boolean,
+): BadInputCase {
   return {
     name,
     apply: ({ sim }) => serveBad(sim, idOf(pick(sim, n, wanted)), fields),
@@ -84,7 +90,12 @@ function acceptCase(
   apply: (sim: Simulator) => number[],
   heal: (sim: Simulator, touched: number[]) => void = () => {},
 ): BadInputCase {
-  return { name, apply: ({ sim }) => apply(sim), expect: () => ({ status: "succeeded" }), heal: ({ sim }, touched) => heal(sim, touched) };
+  return {
+    name,
+    apply: ({ sim }) => apply(sim),
+    expect: () => ({ status: "succeeded" }),
+    heal: ({ sim }, touched) => heal(sim, touched),
+  };
 }
 
 /** Sets the documents of the n-th contact of `typeId` that has deals, and bumps its deals so an incremental run reads them. */
@@ -145,8 +156,12 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     healRequest: { trigger: "manual" },
   },
   rejectCase("negative amount", 5, "Amount", { Amount: -50 }),
-  rejectCase("Discount > 100", 7, "Products.0.Discount", { Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: 150, Total: 10 }] }),
-  rejectCase("Discount < 0", 9, "Products.0.Discount", { Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: -5, Total: 10 }] }),
+  rejectCase("Discount > 100", 7, "Products.0.Discount", {
+    Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: 150, Total: 10 }],
+  }),
+  rejectCase("Discount < 0", 9, "Products.0.Discount", {
+    Products: [{ Id: 1, ProductId: 1, Quantity: 1, UnitPrice: 10, Discount: -5, Total: 10 }],
+  }),
   rejectCase("unknown StatusId", 11, "StatusId", { StatusId: 7 }),
   nullContactCase(),
   rejectCase("NUL in a name", 15, "ContactName", { ContactName: "ACME\u0000 LTDA" }),
@@ -158,9 +173,15 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     return ids;
   }),
   acceptCase("CNPJ with punctuation", (sim) => setDocuments(sim, 2, 1, { CNPJ: " 11.222.333/0001-81 " })),
-  acceptCase("alphanumeric CNPJ (letters, valid since 2026)", (sim) => setDocuments(sim, 4, 1, { CNPJ: "12.ABC.345/01DE-35" })),
+  acceptCase(
+    "alphanumeric CNPJ (letters, valid since 2026)",
+    (sim) => setDocuments(sim, 4, 1, { CNPJ: "12.ABC.345/01DE-35" }),
+  ),
   acceptCase("CPF with letters (not a document: null)", (sim) => setDocuments(sim, 1, 2, { CPF: "123.ABC.789-09" })),
-  acceptCase("CNPJ of the wrong length (not a document: null)", (sim) => setDocuments(sim, 6, 1, { CNPJ: "12.345.678/0001" })),
+  acceptCase(
+    "CNPJ of the wrong length (not a document: null)",
+    (sim) => setDocuments(sim, 6, 1, { CNPJ: "12.345.678/0001" }),
+  ),
   acceptCase("date with 7 fraction digits", (sim) => {
     const id = idOf(pick(sim, 25, (d) => d.StatusId === 2));
     sim.update("deals", id, { FinishDate: "2024-05-02T10:11:12.1234567-03:00" }, { bump: true });
@@ -171,7 +192,10 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
   rejectCase("date in year 9999", 31, "FinishDate", { FinishDate: "9999-12-31T23:59:59Z" }),
   acceptCase("line items with null Quantity and UnitPrice", (sim) => {
     const deal = pick(sim, 33, (d) => d.StatusId === 2 && withLines(d));
-    const changed = lines(deal).map((line, index) => (index === 0 ? { ...line, Quantity: null, UnitPrice: null } : line));
+    const changed = lines(deal).map((
+      line,
+      index,
+    ) => (index === 0 ? { ...line, Quantity: null, UnitPrice: null } : line));
     sim.update("deals", idOf(deal), { Products: changed }, { bump: true });
     return [idOf(deal)];
   }),
@@ -183,33 +207,59 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     sim.update("deals", idOf(deal), { Products: many }, { bump: true });
     return [idOf(deal)];
   }),
-  acceptCase("extra unknown fields", (sim) => serveBad(sim, idOf(pick(sim, 37)), { Foo: 1, Bar: { nested: [1, "x"] } }),
-    (sim, [id = 0]) => stopServingBad(sim, id)),
-  faultCase("HTML page with status 200", { mode: "full" },
+  acceptCase(
+    "extra unknown fields",
+    (sim) => serveBad(sim, idOf(pick(sim, 37)), { Foo: 1, Bar: { nested: [1, "x"] } }),
+    (sim, [id = 0]) => stopServingBad(sim, id),
+  ),
+  faultCase(
+    "HTML page with status 200",
+    { mode: "full" },
     ({ sim }) => void sim.addFault({ kind: "html200", count: 20 }),
-    () => ({ status: "failed", error: /HTML page/ })),
-  faultCase("empty body with status 200", { mode: "full" },
+    () => ({ status: "failed", error: /HTML page/ }),
+  ),
+  faultCase(
+    "empty body with status 200",
+    { mode: "full" },
     ({ sim }) => void sim.addFault({ kind: "empty200", count: 1, match: { contains: "Id gt" } }),
-    () => ({ status: "succeeded" })),
+    () => ({ status: "succeeded" }),
+  ),
   // Reproduction 2 of the issue: pages shorter than $top must not end the pass.
-  faultCase("pages truncated below $top", { mode: "full" },
+  faultCase(
+    "pages truncated below $top",
+    { mode: "full" },
     ({ sim }) => void sim.updateSettings({ pageSize: 40, topOverflow: "truncate" }),
-    () => ({ status: "succeeded" })),
-  faultCase("an empty page mid-pass, then more data", { mode: "full" },
+    () => ({ status: "succeeded" }),
+  ),
+  faultCase(
+    "an empty page mid-pass, then more data",
+    { mode: "full" },
     ({ sim }) => void sim.addFault({ kind: "emptyPage", count: 1, match: { contains: "Id gt" } }),
-    () => ({ status: "succeeded", warning: /empty page/ })),
-  faultCase("@odata.nextLink to another host", { mode: "full" },
+    () => ({ status: "succeeded", warning: /empty page/ }),
+  ),
+  faultCase(
+    "@odata.nextLink to another host",
+    { mode: "full" },
     ({ sim, foreign }) => void sim.addFault({ kind: "nextLink", count: 1, location: `${foreign.url}/Deals?$skip=100` }),
-    ({ foreign }) => ({ status: "succeeded", warning: new RegExp(`nextLink to ${escape(foreign.url)}`) })),
-  faultCase("a 302 redirect", { mode: "full" },
+    ({ foreign }) => ({ status: "succeeded", warning: new RegExp(`nextLink to ${escape(foreign.url)}`) }),
+  ),
+  faultCase(
+    "a 302 redirect",
+    { mode: "full" },
     ({ sim, foreign }) => void sim.addFault({ kind: "redirect", count: 1, location: `${foreign.url}/Deals` }),
-    ({ foreign }) => ({ status: "failed", error: new RegExp(`302: a redirect to ${escape(foreign.url)}`) })),
+    ({ foreign }) => ({ status: "failed", error: new RegExp(`302: a redirect to ${escape(foreign.url)}`) }),
+  ),
   {
     name: "duplicate Ids on two pages",
     request: { mode: "full" },
     apply: ({ sim }) => {
       const repeated = pick(sim, 99);
-      sim.addFault({ kind: "prependRows", count: 1, ids: [idOf(repeated)], match: { contains: `Id gt ${idOf(repeated)}` } });
+      sim.addFault({
+        kind: "prependRows",
+        count: 1,
+        ids: [idOf(repeated)],
+        match: { contains: `Id gt ${idOf(repeated)}` },
+      });
       return [];
     },
     expect: () => ({ status: "succeeded" }),
@@ -239,7 +289,12 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
     name: "a 61 s Retry-After (the lease is held while waiting: no second caller)",
     request: { mode: "full" },
     apply: ({ sim }) => {
-      sim.addFault({ kind: "retryAfter429", retryAfterSeconds: RETRY_AFTER_SECONDS, count: 1, match: { contains: "Id gt" } });
+      sim.addFault({
+        kind: "retryAfter429",
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+        count: 1,
+        match: { contains: "Id gt" },
+      });
       return [];
     },
     run: async (ctx) => {
@@ -249,11 +304,15 @@ export const BAD_INPUT_CASES: readonly BadInputCase[] = [
         const { rows } = await ctx.db.query<{ renewed: boolean }>(
           `select s.lease_heartbeat_at > r.started_at + make_interval(secs => $1) as renewed
              from ploomes_sync.state s join ploomes_sync.runs r on r.id = s.lease_run_id
-            where r.status = 'running'`, [MATRIX_LEASE_SECONDS + 1]);
+            where r.status = 'running'`,
+          [MATRIX_LEASE_SECONDS + 1],
+        );
         return rows[0]?.renewed ? true : undefined;
       });
       const second = await ctx.invoke({ trigger: "continue" });
-      if (second.status !== 409) throw new Error(`a second caller during the wait got ${second.status}: ${JSON.stringify(second.body)}`);
+      if (second.status !== 409) {
+        throw new Error(`a second caller during the wait got ${second.status}: ${JSON.stringify(second.body)}`);
+      }
       return running;
     },
     // A 61 s page leaves too little of the 120 s budget for another: the run ends partial after

@@ -48,7 +48,9 @@ export interface StoredState {
 /** customer_sales and the mirror, one canonical text per row (clock and pass columns left out). */
 export async function readStoredState(db: pg.Client): Promise<StoredState> {
   const customers = await db.query<{ id: string; row: string }>(
-    `select customer_id::text as id, (to_jsonb(c) - array[${CLOCK_COLUMNS.split(", ").map((c) => `'${c}'`).join(", ")}])::text as row
+    `select customer_id::text as id, (to_jsonb(c) - array[${
+      CLOCK_COLUMNS.split(", ").map((c) => `'${c}'`).join(", ")
+    }])::text as row
        from public.customer_sales c`,
   );
   const deals = await db.query<{ id: string; row: string }>(
@@ -92,16 +94,20 @@ export interface Convergence {
 export async function compareWithSource(db: pg.Client, sim: Simulator): Promise<Convergence> {
   const snapshot = sim.snapshot();
   const source = new Map((snapshot.deals as Raw[]).map((d) => [d.Id as number, d]));
-  const mirror = await db.query<{ deal_id: string; contact_id: string | null; status_id: number; amount: string | null; last_update_raw: string }>(
+  const mirror = await db.query<
+    { deal_id: string; contact_id: string | null; status_id: number; amount: string | null; last_update_raw: string }
+  >(
     "select deal_id, contact_id, status_id, amount::text as amount, last_update_raw from ploomes_sync.deals",
   );
   const mirrored = new Set(mirror.rows.map((r) => Number(r.deal_id)));
-  const rowsLost = [...source.keys()].filter((id) => !mirrored.has(id)).length + [...mirrored].filter((id) => !source.has(id)).length;
+  const rowsLost = [...source.keys()].filter((id) => !mirrored.has(id)).length +
+    [...mirrored].filter((id) => !source.has(id)).length;
   const dealsDiffering = mirror.rows.filter((row) => {
     const deal = source.get(Number(row.deal_id));
     if (deal === undefined) return false;
     const amount = deal.Amount === null ? null : Number(deal.Amount);
-    return (row.contact_id === null ? null : Number(row.contact_id)) !== deal.ContactId || row.status_id !== deal.StatusId ||
+    return (row.contact_id === null ? null : Number(row.contact_id)) !== deal.ContactId ||
+      row.status_id !== deal.StatusId ||
       (row.amount === null ? null : Number(row.amount)) !== amount || row.last_update_raw !== deal.LastUpdateDate;
   }).map((row) => Number(row.deal_id));
 

@@ -38,7 +38,9 @@ const QUOTE_APPROVED = 2;
 const CUSTOM_PRICE_TOLERANCE_MICROS = 5_000;
 
 function num(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`${what} is not a number: ${JSON.stringify(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new Error(`${what} is not a number: ${JSON.stringify(value)}`);
+  }
   return value;
 }
 
@@ -162,7 +164,8 @@ export function expectedCustomerSales(snapshot: Snapshot, source: LineSource = "
     const rawDocument = type === 1 ? contact?.CNPJ : type === 2 ? contact?.CPF : contact?.CNPJ ?? contact?.CPF;
     const document = documentOf(rawDocument);
     const sortedProducts = [...products].sort((a, b) => a - b);
-    const name = (contact?.Name as string | null | undefined) ?? (deals.find((d) => typeof d.ContactName === "string")?.ContactName as string | undefined);
+    const name = (contact?.Name as string | null | undefined) ??
+      (deals.find((d) => typeof d.ContactName === "string")?.ContactName as string | undefined);
     result.set(customerId, {
       customer_id: customerId,
       customer_name: name ?? `Contact ${customerId}`,

@@ -43,15 +43,22 @@ export async function startHeldServer(): Promise<HeldServer> {
     arrivedAt: (path) => arrived.get(path),
     async waitForArrivals(count, timeoutMs) {
       try {
-        return await waitFor(`${count} request(s) at the held server`, timeoutMs,
-          async () => (arrived.size >= count ? [...arrived.keys()] : undefined));
+        return await waitFor(
+          `${count} request(s) at the held server`,
+          timeoutMs,
+          async () => (arrived.size >= count ? [...arrived.keys()] : undefined),
+        );
       } catch (error) {
         throw new Error(`${(error as Error).message}; arrived: ${[...arrived.keys()].join(", ") || "none"}`);
       }
     },
     release(path) {
       const res = held.get(path);
-      if (!res) throw new Error(`cannot release ${path}: it has not arrived (arrived: ${[...arrived.keys()].join(", ") || "none"})`);
+      if (!res) {
+        throw new Error(
+          `cannot release ${path}: it has not arrived (arrived: ${[...arrived.keys()].join(", ") || "none"})`,
+        );
+      }
       return answer(path, res);
     },
     async stop() {

@@ -10,7 +10,10 @@ async function setJobsActive(active: boolean): Promise<void> {
   const db = new pg.Client({ connectionString: DB_URL });
   await db.connect();
   try {
-    await db.query("select cron.alter_job(jobid, active := $1::boolean) from cron.job where jobname like 'sync-customer-sales%'", [active]);
+    await db.query(
+      "select cron.alter_job(jobid, active := $1::boolean) from cron.job where jobname like 'sync-customer-sales%'",
+      [active],
+    );
   } finally {
     await db.end();
   }

@@ -3,7 +3,7 @@
 // invocations through the gateway — the same route pg_net and supabase-js take.
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type pg from "pg";
-import { startSimulator, type Simulator, type SimulatorOptions } from "../../local/ploomes-simulator/index.ts";
+import { type Simulator, type SimulatorOptions, startSimulator } from "../../local/ploomes-simulator/index.ts";
 import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { FUNCTIONS_ENV_FILE, PROJECT_ROOT } from "../../local/stack/paths.ts";
 import { join } from "node:path";
@@ -29,7 +29,9 @@ let savedEnvFile: string | null | undefined;
 
 /** Writes the function's env (Ploomes settings + the stack's CRON_SECRET + overrides). */
 export function configureFunction(sim: Simulator | null, overrides: Record<string, string | null> = {}): void {
-  if (savedEnvFile === undefined) savedEnvFile = existsSync(FUNCTIONS_ENV_FILE) ? readFileSync(FUNCTIONS_ENV_FILE, "utf8") : null;
+  if (savedEnvFile === undefined) {
+    savedEnvFile = existsSync(FUNCTIONS_ENV_FILE) ? readFileSync(FUNCTIONS_ENV_FILE, "utf8") : null;
+  }
   const env: Record<string, string | null> = {
     ...(sim ? { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey } : {}),
     CRON_SECRET: requireStackKeys().CRON_SECRET,
@@ -49,7 +51,6 @@ export function restoreFunctionEnv(): void {
 }
 
 export type Invocation = SyncCall;
-
 
 /** Empties the sync's state and customer_sales, as on a freshly migrated project (the same SQL the pgTAP files use). */
 export async function resetSyncState(db: pg.Client): Promise<void> {

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  describeConfig,
-  formatProblems,
-  parseConfig,
-} from "../../supabase/functions/_shared/config/config.ts";
+import { describeConfig, formatProblems, parseConfig } from "../../supabase/functions/_shared/config/config.ts";
 import type { Config, ConfigProblem, CronSecretCheck, Env } from "../../supabase/functions/_shared/config/config.ts";
 
 const API_KEY = "PLOOMESKEY0123456789ABCDEF0123456789ABCDEF";
@@ -58,7 +54,14 @@ describe("parseConfig: defaults and values", () => {
         secretKey: SERVICE_KEY,
         secretKeySource: "SUPABASE_SECRET_KEYS.default",
       },
-      sync: { timeBudgetMs: 120000, cpuBudgetMs: 800, fullEveryHours: 168, maxRejectRatio: 0.01, maxDeleteRatio: 0.1, overlapSeconds: 300 },
+      sync: {
+        timeBudgetMs: 120000,
+        cpuBudgetMs: 800,
+        fullEveryHours: 168,
+        maxRejectRatio: 0.01,
+        maxDeleteRatio: 0.1,
+        overlapSeconds: 300,
+      },
     });
   });
 
@@ -88,7 +91,14 @@ describe("parseConfig: defaults and values", () => {
       lineItemsSource: "orders",
     });
     expect(parsed.supabase.url).toBe("http://127.0.0.1:54321");
-    expect(parsed.sync).toEqual({ timeBudgetMs: 60000, cpuBudgetMs: 400, fullEveryHours: 0.5, maxRejectRatio: 0, maxDeleteRatio: 0.5, overlapSeconds: 0 });
+    expect(parsed.sync).toEqual({
+      timeBudgetMs: 60000,
+      cpuBudgetMs: 400,
+      fullEveryHours: 0.5,
+      maxRejectRatio: 0,
+      maxDeleteRatio: 0.5,
+      overlapSeconds: 0,
+    });
   });
 
   it("PLOOMES_LINE_ITEMS_SOURCE: one of auto, deals, orders, quotes, none; anything else is named with the choices", () => {
@@ -98,7 +108,9 @@ describe("parseConfig: defaults and values", () => {
     expect(problemFor({ ...VALID, PLOOMES_LINE_ITEMS_SOURCE: "order" }, "PLOOMES_LINE_ITEMS_SOURCE")).toBe(
       'PLOOMES_LINE_ITEMS_SOURCE must be one of auto, deals, orders, quotes, none (default auto); got "order"',
     );
-    expect(problemFor({ ...VALID, PLOOMES_LINE_ITEMS: "orders" }, "PLOOMES_LINE_ITEMS_SOURCE")).toMatch(/PLOOMES_LINE_ITEMS/);
+    expect(problemFor({ ...VALID, PLOOMES_LINE_ITEMS: "orders" }, "PLOOMES_LINE_ITEMS_SOURCE")).toMatch(
+      /PLOOMES_LINE_ITEMS/,
+    );
   });
 
   it("treats an empty or blank value as unset", () => {
@@ -256,7 +268,9 @@ describe("parseConfig: all problems at once and near misses", () => {
   it.each(["SYNC_DELETE_RATIO", "SYNC_MAX_DELETES_RATIO", "SYNC_MAX_DELETE_RATE", "sync_max_delete_ratio"])(
     "%s is recognised as SYNC_MAX_DELETE_RATIO instead of silently using the default",
     (name) => {
-      expect(problemFor({ ...VALID, [name]: "0.5" }, "SYNC_MAX_DELETE_RATIO")).toContain(`SYNC_MAX_DELETE_RATIO is not set, but ${name} is`);
+      expect(problemFor({ ...VALID, [name]: "0.5" }, "SYNC_MAX_DELETE_RATIO")).toContain(
+        `SYNC_MAX_DELETE_RATIO is not set, but ${name} is`,
+      );
     },
   );
 

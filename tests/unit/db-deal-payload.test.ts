@@ -92,14 +92,21 @@ describe("parseDealPageToRows", () => {
     });
   });
 
-  it.each(CASES.map((value, index) => [index, value] as const))("case #%i: same rows and rejects as the two-step path", (_index, value) => {
-    expectSameAsTwoStep([value]);
-  });
+  it.each(CASES.map((value, index) => [index, value] as const))(
+    "case #%i: same rows and rejects as the two-step path",
+    (_index, value) => {
+      expectSameAsTwoStep([value]);
+    },
+  );
 
   it("a page of every case: the same rows and rejects, in page order", () => {
-    const page = CASES.map((value, index) => (typeof value === "object" && value !== null && !Array.isArray(value) && "Id" in value
+    const page = CASES.map((
+      value,
+      index,
+    ) => (typeof value === "object" && value !== null && !Array.isArray(value) && "Id" in value
       ? { ...value, Id: index + 1 }
-      : value));
+      : value)
+    );
     expectSameAsTwoStep(page);
     expect(parseDealPageToRows(page, true).rejects.length).toBeGreaterThan(0);
   });
@@ -109,7 +116,10 @@ describe("parseDealPageToRows", () => {
   });
 
   it("unknown keys never reach a row", () => {
-    const { rows } = parseDealPageToRows([fixture({ Contact: { ...CONTACT_OF_FIXTURE, Email: "x@y" }, Secret: 1 })], true);
+    const { rows } = parseDealPageToRows(
+      [fixture({ Contact: { ...CONTACT_OF_FIXTURE, Email: "x@y" }, Secret: 1 })],
+      true,
+    );
     expect(JSON.stringify(rows)).not.toMatch(/Secret|Email|Title|OtherProperties|Extra/);
   });
 });
@@ -128,14 +138,65 @@ function prng(seed: number): () => number {
 
 /** Values that sit on or next to a rule, or are the wrong kind altogether. */
 const ODD_VALUES: readonly unknown[] = [
-  undefined, null, 0, -0, -1, 0.5, 1, 2, 3, 4, 100, 100.5, 2 ** 31 - 1, 2 ** 31, -(2 ** 31 - 1), -(2 ** 31),
-  1e9, 1e9 + 1, 1e11, 1e11 + 1, 2 ** 53 - 1, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY,
-  "", "1", "a", "a".repeat(1001), "a\u0000", "\uD800", "😀", "x\uDE00", true, {}, [], [{}],
-  "2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "2024-04-02T09:10:11.9571234+14:59", "2024-04-02T09:10:11+15:00",
-  "1900-01-01T00:00:00Z", "1899-12-31T23:59:59Z", "2024-04-02T24:00:00Z", "2024-04-02T09:10:11.12345678Z",
+  undefined,
+  null,
+  0,
+  -0,
+  -1,
+  0.5,
+  1,
+  2,
+  3,
+  4,
+  100,
+  100.5,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31 - 1),
+  -(2 ** 31),
+  1e9,
+  1e9 + 1,
+  1e11,
+  1e11 + 1,
+  2 ** 53 - 1,
+  2 ** 53,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  "",
+  "1",
+  "a",
+  "a".repeat(1001),
+  "a\u0000",
+  "\uD800",
+  "😀",
+  "x\uDE00",
+  true,
+  {},
+  [],
+  [{}],
+  "2024-02-29T00:00:00Z",
+  "2023-02-29T00:00:00Z",
+  "2024-04-02T09:10:11.9571234+14:59",
+  "2024-04-02T09:10:11+15:00",
+  "1900-01-01T00:00:00Z",
+  "1899-12-31T23:59:59Z",
+  "2024-04-02T24:00:00Z",
+  "2024-04-02T09:10:11.12345678Z",
 ];
 /** Where a mutation lands: a top-level key, a contact key, a line key, a catalog key. */
-const DEAL_KEYS = ["Id", "ContactId", "ContactName", "StatusId", "Amount", "CreateDate", "FinishDate", "LastUpdateDate", "Contact", "Products"];
+const DEAL_KEYS = [
+  "Id",
+  "ContactId",
+  "ContactName",
+  "StatusId",
+  "Amount",
+  "CreateDate",
+  "FinishDate",
+  "LastUpdateDate",
+  "Contact",
+  "Products",
+];
 const CONTACT_KEYS = ["Id", "Name", "TypeId", "CNPJ", "CPF"];
 const LINE_KEYS = ["Id", "ProductId", "Quantity", "UnitPrice", "Discount", "Total", "Product"];
 const CATALOG_KEYS = ["Id", "UnitPrice"];
@@ -146,7 +207,6 @@ const MAX_MUTATIONS = 3;
 function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)] as T;
 }
-
 
 function mutant(random: () => number): Record<string, unknown> {
   const deal = fixture();
@@ -188,9 +248,15 @@ describe("the fast path is never more lenient than dealSchema", () => {
 describe("simulator pages (the data npm run bench measures)", () => {
   const state = new SimState({ seed: 42, contacts: 300, products: 40, deals: 900 });
   const pages: unknown[][] = [];
-  for (let after: number | null = null; ;) {
-    const [path = "", search = ""] = buildFullDealsQuery({ lastId: after }, { pageSize: 300, includeProducts: true }).split("?");
-    const { answer } = answerApi(state, { path, params: new URLSearchParams(search), baseUrl: "http://simulator", account: state.account });
+  for (let after: number | null = null;;) {
+    const [path = "", search = ""] = buildFullDealsQuery({ lastId: after }, { pageSize: 300, includeProducts: true })
+      .split("?");
+    const { answer } = answerApi(state, {
+      path,
+      params: new URLSearchParams(search),
+      baseUrl: "http://simulator",
+      account: state.account,
+    });
     const values = (JSON.parse(answer.body) as { value: { Id: number }[] }).value;
     if (values.length === 0) break;
     pages.push(values);

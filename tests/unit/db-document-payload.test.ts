@@ -15,7 +15,15 @@ function order(overrides: Record<string, unknown> = {}): Record<string, unknown>
     LastUpdateDate: UPDATED,
     OrderNumber: 17,
     Products: [
-      { Id: 1, ProductId: 700001, Quantity: 2, UnitPrice: 100, Discount: 10, Total: 180, Product: { Id: 700001, UnitPrice: 110 } },
+      {
+        Id: 1,
+        ProductId: 700001,
+        Quantity: 2,
+        UnitPrice: 100,
+        Discount: 10,
+        Total: 180,
+        Product: { Id: 700001, UnitPrice: 110 },
+      },
       { ProductId: null, Quantity: 1.5, UnitPrice: 20, Discount: null, Total: 30, Product: null },
     ],
     ...overrides,
@@ -31,7 +39,15 @@ function quote(overrides: Record<string, unknown> = {}): Record<string, unknown>
     LastReview: true,
     ApprovalStatusId: 2,
     LastUpdateDate: "2024-04-02T09:10:11Z",
-    Products: [{ Id: 4, ProductId: 700002, Quantity: 1, UnitPrice: 50, Discount: 0, Total: 50, Product: { Id: 700002, UnitPrice: 55.5 } }],
+    Products: [{
+      Id: 4,
+      ProductId: 700002,
+      Quantity: 1,
+      UnitPrice: 50,
+      Discount: 0,
+      Total: 50,
+      Product: { Id: 700002, UnitPrice: 55.5 },
+    }],
     ...overrides,
   };
 }
@@ -87,7 +103,14 @@ describe("parseDocumentPageToRows: valid orders and quotes", () => {
         approval_status_id: 2,
         last_update_date: "2024-04-02T09:10:11Z",
         last_update_raw: "2024-04-02T09:10:11Z",
-        line_items: [{ product_id: 700002, quantity: 1, unit_price: 50, discount: 0, total: 50, catalog_unit_price: 55.5 }],
+        line_items: [{
+          product_id: 700002,
+          quantity: 1,
+          unit_price: 50,
+          discount: 0,
+          total: 50,
+          catalog_unit_price: 55.5,
+        }],
       }],
       rejects: [],
     });
@@ -119,7 +142,14 @@ describe("parseDocumentPageToRows: valid orders and quotes", () => {
   it("a line without its Product expansion has no catalog price; null quantity and unit price are kept as null", () => {
     const lines = [
       { ProductId: 700003, Quantity: null, UnitPrice: null, Discount: null, Total: 12.34 },
-      { ProductId: 700004, Quantity: 3, UnitPrice: 7, Discount: 100, Total: 0, Product: { Id: 700004, UnitPrice: null } },
+      {
+        ProductId: 700004,
+        Quantity: 3,
+        UnitPrice: 7,
+        Discount: 100,
+        Total: 0,
+        Product: { Id: 700004, UnitPrice: null },
+      },
     ];
     const [row] = parseDocumentPageToRows([order({ Products: lines })]).rows;
     expect(row?.line_items).toStrictEqual([
@@ -174,7 +204,11 @@ describe("parseDocumentPageToRows: invalid documents are rejected alone", () => 
   it("a year outside 1900–2200 (1899) is named as implausible", () => {
     const { rows, rejects } = parseDocumentPageToRows([order({ LastUpdateDate: "1899-12-31T23:59:59Z" })]);
     expect(rows).toEqual([]);
-    expect(rejects).toEqual([{ id: 9001, field: "LastUpdateDate", reason: "LastUpdateDate: year outside 1900–2200 (a placeholder date?)" }]);
+    expect(rejects).toEqual([{
+      id: 9001,
+      field: "LastUpdateDate",
+      reason: "LastUpdateDate: year outside 1900–2200 (a placeholder date?)",
+    }]);
   });
 
   it("a missing LastUpdateDate, a zero DealId, a quote field of the wrong type", () => {
@@ -205,7 +239,9 @@ describe("parseDocumentPageToRows: invalid documents are rejected alone", () => 
   });
 
   it("a reason names the rule, never the rejected value", () => {
-    const { rejects } = parseDocumentPageToRows([order({ Products: [{ ProductId: 7, Quantity: 1, UnitPrice: 10, Discount: 0, Total: -987654.321 }] })]);
+    const { rejects } = parseDocumentPageToRows([
+      order({ Products: [{ ProductId: 7, Quantity: 1, UnitPrice: 10, Discount: 0, Total: -987654.321 }] }),
+    ]);
     expect(rejects[0]?.reason).not.toContain("987654");
   });
 });

@@ -96,10 +96,19 @@ describe("handleSyncRequest: CRON_SECRET unset or weak → 500 before auth", () 
   it("fails closed when CRON_SECRET is unset, whatever the caller presents", async () => {
     const env = withoutCronSecret(BASE_ENV);
     const { handle, runCalls, recordCalls } = harness({ env });
-    for (const request of [post(null, {}), post(null, { "x-cron-secret": "anything" }), get("", { authorization: "Bearer x" })]) {
+    for (
+      const request of [
+        post(null, {}),
+        post(null, { "x-cron-secret": "anything" }),
+        get("", { authorization: "Bearer x" }),
+      ]
+    ) {
       const { response, body } = await handle(request);
       expect(response.status).toBe(500);
-      expect(body["problems"]).toEqual([{ variable: "CRON_SECRET", message: expect.stringContaining("CRON_SECRET is not set") }]);
+      expect(body["problems"]).toEqual([{
+        variable: "CRON_SECRET",
+        message: expect.stringContaining("CRON_SECRET is not set"),
+      }]);
       expect(body["error"]).toMatch(/^configuration error: 1 configuration problem: CRON_SECRET is not set/);
       expect(typeof body["hint"]).toBe("string");
     }
@@ -146,7 +155,10 @@ describe("handleSyncRequest: 401", () => {
     ["a prefix of the secret", { "x-cron-secret": CRON_SECRET.slice(0, -1) }],
     ["a wrong bearer", { authorization: "Bearer wrong-secret-0123456789abcdef0123456789" }],
     ["the secret without the Bearer scheme", { authorization: CRON_SECRET }],
-    ["a wrong x-cron-secret next to a right bearer", { "x-cron-secret": "wrong", authorization: `Bearer ${CRON_SECRET}` }],
+    ["a wrong x-cron-secret next to a right bearer", {
+      "x-cron-secret": "wrong",
+      authorization: `Bearer ${CRON_SECRET}`,
+    }],
   ])("refuses %s with exactly {error: unauthorized}", async (_label, headers: Record<string, string>) => {
     const { handle, runCalls, recordCalls } = harness();
     const { response, text } = await handle(post(null, headers));

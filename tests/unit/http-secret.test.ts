@@ -43,11 +43,15 @@ describe("presentedSecret", () => {
   });
 
   it("prefers x-cron-secret over Authorization", () => {
-    expect(presentedSecret(new Headers({ "x-cron-secret": "from-header", authorization: "Bearer from-bearer" }))).toBe("from-header");
+    expect(presentedSecret(new Headers({ "x-cron-secret": "from-header", authorization: "Bearer from-bearer" }))).toBe(
+      "from-header",
+    );
   });
 
   it("falls back to Authorization when x-cron-secret is empty", () => {
-    expect(presentedSecret(new Headers({ "x-cron-secret": "", authorization: "Bearer from-bearer" }))).toBe("from-bearer");
+    expect(presentedSecret(new Headers({ "x-cron-secret": "", authorization: "Bearer from-bearer" }))).toBe(
+      "from-bearer",
+    );
   });
 
   it("accepts the Bearer scheme in any case, with extra spaces", () => {

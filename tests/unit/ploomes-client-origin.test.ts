@@ -18,12 +18,18 @@ describe("Ploomes client: origin", () => {
     expect(createPloomesClient({ ...options, baseUrl: "https://public-api2.ploomes.com/" }).origin).toBe(
       "https://public-api2.ploomes.com",
     );
-    expect(createPloomesClient({ ...options, baseUrl: "http://127.0.0.1:54340/api/" }).origin).toBe("http://127.0.0.1:54340");
+    expect(createPloomesClient({ ...options, baseUrl: "http://127.0.0.1:54340/api/" }).origin).toBe(
+      "http://127.0.0.1:54340",
+    );
   });
 
   it.each([
     ["another host", "https://public6-api2.ploomes.com/Deals?$skip=300", "https://public6-api2.ploomes.com"],
-    ["a subdomain look-alike", "https://public-api2.ploomes.com.evil.example/Deals", "https://public-api2.ploomes.com.evil.example"],
+    [
+      "a subdomain look-alike",
+      "https://public-api2.ploomes.com.evil.example/Deals",
+      "https://public-api2.ploomes.com.evil.example",
+    ],
     ["another port", "https://public-api2.ploomes.com:8443/Deals", "https://public-api2.ploomes.com:8443"],
     ["plain http on the same host", "http://public-api2.ploomes.com/Deals", "http://public-api2.ploomes.com"],
   ])("getAbsolute refuses %s without sending anything", async (_label, url, origin) => {
@@ -39,7 +45,9 @@ describe("Ploomes client: origin", () => {
 
   it("getAbsolute accepts the base origin written with its default port or another case", async () => {
     const { client, requests, deadline } = setup([json({ value: [{ Id: 1 }] })]);
-    const page = await client.getAbsolute("https://public-api2.ploomes.com:443/Deals?$skip=1", { deadlineMs: deadline });
+    const page = await client.getAbsolute("https://public-api2.ploomes.com:443/Deals?$skip=1", {
+      deadlineMs: deadline,
+    });
     await client.getAbsolute("HTTPS://Public-API2.Ploomes.com/Deals?$skip=2", { deadlineMs: deadline });
     expect(page.value).toEqual([{ Id: 1 }]);
     expect(requests).toHaveLength(2);
@@ -52,7 +60,9 @@ describe("Ploomes client: origin", () => {
 describe("Ploomes client: redirects are not followed", () => {
   it("302 → a final PloomesHttpError naming only the target's origin, after one request", async () => {
     const location = "https://login.evil.example:8443/capture?next=/Deals&token=abc123";
-    const { client, requests, clock, deadline } = setup([text("Found", 302, { Location: location })], { maxRetries: 3 });
+    const { client, requests, clock, deadline } = setup([text("Found", 302, { Location: location })], {
+      maxRetries: 3,
+    });
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     expect(requests).toHaveLength(1);
     expect(requests[0]?.redirect).toBe("manual");
@@ -90,7 +100,9 @@ describe("Ploomes client: redirects are not followed", () => {
   });
 
   it("the redirect's body never reaches the error", async () => {
-    const { client, deadline } = setup([text('{"value":[{"ContactName":"Maria Aparecida"}]}', 307, { Location: `${BASE}/x` })]);
+    const { client, deadline } = setup([
+      text('{"value":[{"ContactName":"Maria Aparecida"}]}', 307, { Location: `${BASE}/x` }),
+    ]);
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     if (!(error instanceof PloomesHttpError)) throw error;
     expect(error.message).not.toContain("Maria");

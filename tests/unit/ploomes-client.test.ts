@@ -1,10 +1,7 @@
 // The Ploomes client: requests, retries, fail-fast errors with hints, invalid responses, and the
 // key never leaking. Origins and redirects are in ploomes-client-origin.test.ts.
 import { describe, expect, it } from "vitest";
-import {
-  BudgetExceededError,
-  PloomesHttpError,
-} from "../../supabase/functions/_shared/ploomes/errors.ts";
+import { BudgetExceededError, PloomesHttpError } from "../../supabase/functions/_shared/ploomes/errors.ts";
 import { createFakeClock, createManualTimers, hang, json, networkError, text } from "./ploomes-fakes.ts";
 import { BASE, failure, KEY, PATH, setup } from "./ploomes-client-setup.ts";
 
@@ -45,7 +42,9 @@ describe("Ploomes client: requests", () => {
     expect(error.kind).toBe("invalid-response");
     expect(requests).toHaveLength(0);
     // Same host, plain http: a downgrade is another origin too.
-    const downgrade = await failure(client.getAbsolute("http://public-api2.ploomes.com/Deals", { deadlineMs: deadline }));
+    const downgrade = await failure(
+      client.getAbsolute("http://public-api2.ploomes.com/Deals", { deadlineMs: deadline }),
+    );
     expect(downgrade.kind).toBe("invalid-response");
     expect(requests).toHaveLength(0);
   });
@@ -224,7 +223,8 @@ describe("Ploomes client: fail fast with hints", () => {
 
 describe("Ploomes client: invalid responses", () => {
   it("truncated JSON is retried, then reported as invalid-response without quoting the body", async () => {
-    const truncated = '{"@odata.context":"x","value":[{"Id":1,"ContactName":"Maria Aparecida","CPF":"123.456.789-09"},{"Id"';
+    const truncated =
+      '{"@odata.context":"x","value":[{"Id":1,"ContactName":"Maria Aparecida","CPF":"123.456.789-09"},{"Id"';
     const { client, requests, deadline } = setup([text(truncated, 200)], { maxRetries: 1 });
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     expect(error.kind).toBe("invalid-response");
@@ -258,7 +258,8 @@ describe("Ploomes client: invalid responses", () => {
   });
 
   it("an HTML 200 page (a proxy's) shows its title, not its content", async () => {
-    const html = "<!DOCTYPE html><html><head><title>Portal login</title></head><body><p>Maria Aparecida, CPF 123.456.789-09</p></body></html>";
+    const html =
+      "<!DOCTYPE html><html><head><title>Portal login</title></head><body><p>Maria Aparecida, CPF 123.456.789-09</p></body></html>";
     const { client, deadline } = setup([text(html, 200, { "content-type": "text/html" })], { maxRetries: 0 });
     const error = await failure(client.getPage(PATH, { deadlineMs: deadline }));
     expect(error.kind).toBe("invalid-response");

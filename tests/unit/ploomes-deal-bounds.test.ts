@@ -65,7 +65,11 @@ describe("dealSchema: storage bounds", () => {
   });
 
   it("one bad deal never fails its page", () => {
-    const { deals, rejects } = parseDealPage([fixture({ Id: 1 }), fixture({ Id: 2, Discount: 5, Amount: 1e12 }), fixture({ Id: 3 })]);
+    const { deals, rejects } = parseDealPage([
+      fixture({ Id: 1 }),
+      fixture({ Id: 2, Discount: 5, Amount: 1e12 }),
+      fixture({ Id: 3 }),
+    ]);
     expect(deals.map((deal) => deal.Id)).toEqual([1, 3]);
     expect(rejects.map(({ id, field }) => ({ id, field }))).toEqual([{ id: 2, field: "Amount" }]);
   });

@@ -51,7 +51,12 @@ const VALUE_RULES: readonly Rule[] = [
   // Money: 0 to R$ 100 billion.
   { field: "Amount", place: top("Amount"), inside: [0, MONEY_MAX, null], outside: [-0.01, JUST_OVER_MONEY] },
   { field: "Products.0.Total", place: line("Total"), inside: [0, MONEY_MAX], outside: [-0.01, JUST_OVER_MONEY, null] },
-  { field: "Products.0.UnitPrice", place: line("UnitPrice"), inside: [0, MONEY_MAX, null], outside: [-0.01, JUST_OVER_MONEY] },
+  {
+    field: "Products.0.UnitPrice",
+    place: line("UnitPrice"),
+    inside: [0, MONEY_MAX, null],
+    outside: [-0.01, JUST_OVER_MONEY],
+  },
   {
     field: "Products.0.Product.UnitPrice",
     place: catalog("UnitPrice"),
@@ -59,7 +64,12 @@ const VALUE_RULES: readonly Rule[] = [
     outside: [-0.01, JUST_OVER_MONEY],
   },
   // Quantity 0 to 10⁹, Discount a percentage.
-  { field: "Products.0.Quantity", place: line("Quantity"), inside: [0, 1_000_000_000, null], outside: [-0.001, 1_000_000_000.5] },
+  {
+    field: "Products.0.Quantity",
+    place: line("Quantity"),
+    inside: [0, 1_000_000_000, null],
+    outside: [-0.001, 1_000_000_000.5],
+  },
   { field: "Products.0.Discount", place: line("Discount"), inside: [0, 100, null], outside: [-0.01, 100.01] },
   // Postgres integer.
   { field: "Contact.TypeId", place: contact("TypeId"), inside: [INT4_MAX, null], outside: [INT4_MAX + 1] },
@@ -85,7 +95,12 @@ const TEXT_RULES: readonly Rule[] = [
     inside: [...TEXT_INSIDE, "not a document", "123", "11222333000181"],
     outside: TEXT_OUTSIDE,
   },
-  { field: "Contact.CPF", place: contact("CPF"), inside: [...TEXT_INSIDE, "000.000.000-0x", "CPF pendente"], outside: TEXT_OUTSIDE },
+  {
+    field: "Contact.CPF",
+    place: contact("CPF"),
+    inside: [...TEXT_INSIDE, "000.000.000-0x", "CPF pendente"],
+    outside: TEXT_OUTSIDE,
+  },
 ];
 
 export const BOUND_RULES: readonly Rule[] = [...VALUE_RULES, ...TEXT_RULES];
@@ -103,7 +118,13 @@ export const MALFORMED_CASES: readonly (readonly [string, Record<string, unknown
     /^LastUpdateDate: expected ISO-8601/,
   ],
   ["CreateDate date-only", { CreateDate: "2024-03-07" }, 500000001, "CreateDate", /^CreateDate: /],
-  ["FinishDate with 8 digits", { FinishDate: "2024-04-02T09:10:11.12345678-03:00" }, 500000001, "FinishDate", /^FinishDate: /],
+  [
+    "FinishDate with 8 digits",
+    { FinishDate: "2024-04-02T09:10:11.12345678-03:00" },
+    500000001,
+    "FinishDate",
+    /^FinishDate: /,
+  ],
   ["Contact missing", { Contact: undefined }, 500000001, "Contact", /^Contact: /],
   [
     "Contact.TypeId as string",

@@ -25,7 +25,9 @@ function grid(): string[] {
     for (const month of MONTHS) for (const day of DAYS) literals.push(`${year}-${month}-${day}T12:00:00Z`);
   }
   for (const time of TIMES) {
-    for (const fraction of FRACTIONS) for (const offset of OFFSETS) literals.push(`2024-02-29T${time}${fraction}${offset}`);
+    for (const fraction of FRACTIONS) {
+      for (const offset of OFFSETS) literals.push(`2024-02-29T${time}${fraction}${offset}`);
+    }
   }
   return literals;
 }
@@ -43,7 +45,12 @@ function prng(seed: number): () => number {
 }
 
 const EDIT_CHARACTERS = "0123456789-:T.Z+z ٣\u0000";
-const VALID_LITERALS = ["2024-04-02T09:10:11.9571234-03:00", "1900-01-01T00:00:00Z", "2200-12-31T23:59:59.9+14:00", "2024-02-29T00:00:00.5Z"];
+const VALID_LITERALS = [
+  "2024-04-02T09:10:11.9571234-03:00",
+  "1900-01-01T00:00:00Z",
+  "2200-12-31T23:59:59.9+14:00",
+  "2024-02-29T00:00:00.5Z",
+];
 const EDITED_LITERALS = 20_000;
 
 /** A valid literal with one to three characters replaced, removed or inserted. */

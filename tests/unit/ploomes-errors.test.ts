@@ -70,7 +70,7 @@ describe("describeSuccessBody: a 2xx body described, never quoted", () => {
 
   // A body is an HTML page only when it starts like one: JSON that merely contains "<html" is
   // described as JSON, and a page without a <title> is not quoted either.
-  it("a truncated Deals JSON body that contains \"<html>\" is not quoted", () => {
+  it('a truncated Deals JSON body that contains "<html>" is not quoted', () => {
     const body = '{"value":[{"Id":1,"ContactName":"Maria <html> Silva","CPF":"123.456.789-09"}';
     const described = describeSuccessBody(body);
     expect(described).not.toContain("Maria");
@@ -78,12 +78,17 @@ describe("describeSuccessBody: a 2xx body described, never quoted", () => {
   });
 
   it("an HTML 2xx page without a <title> is described, not quoted", () => {
-    expect(describeSuccessBody("<html><body>Maria Aparecida 123.456.789-09</body></html>")).toBe("an HTML page without a title");
+    expect(describeSuccessBody("<html><body>Maria Aparecida 123.456.789-09</body></html>")).toBe(
+      "an HTML page without a title",
+    );
   });
 
   it("PloomesInvalidResponseError: `<status> but <reason>; body: <description>`, without the body", () => {
     const body = '{"value":[{"ContactName":"Maria Aparecida"';
-    const error = new PloomesInvalidResponseError(200, "the body is not valid JSON", body, { method: "GET", url: "https://x/Deals" });
+    const error = new PloomesInvalidResponseError(200, "the body is not valid JSON", body, {
+      method: "GET",
+      url: "https://x/Deals",
+    });
     expect(error.message).toBe(
       `Ploomes GET https://x/Deals → 200 but the body is not valid JSON; body: ${body.length} characters starting with "{"; hint: ${error.hint}`,
     );

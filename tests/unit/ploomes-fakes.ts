@@ -79,7 +79,12 @@ export function scriptedFetch(steps: readonly Step[]): {
   return {
     requests,
     fetch: async (url, init) => {
-      const request = { url, headers: new Headers(init.headers), method: init.method ?? "GET", redirect: init.redirect };
+      const request = {
+        url,
+        headers: new Headers(init.headers),
+        method: init.method ?? "GET",
+        redirect: init.redirect,
+      };
       requests.push(request);
       const step = steps[Math.min(requests.length - 1, steps.length - 1)];
       if (step === undefined) throw new Error("scriptedFetch: no steps");

@@ -96,7 +96,15 @@ describe("fetchFullPages: two empty answers in a row end the pass", () => {
   });
 
   it("empty answers count only in a row: one between data pages never ends the pass", async () => {
-    const { client } = fakeClient([{ value: ids(1) }, EMPTY, { value: ids(2) }, EMPTY, { value: ids(3) }, EMPTY, EMPTY]);
+    const { client } = fakeClient([
+      { value: ids(1) },
+      EMPTY,
+      { value: ids(2) },
+      EMPTY,
+      { value: ids(3) },
+      EMPTY,
+      EMPTY,
+    ]);
     const pages = await fullPass(client, 1);
     expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 1 }, { lastId: 2 }, { lastId: 3 }]);
     expect(pages.map((page) => page.warnings.length)).toEqual([0, 1, 1]);
@@ -104,7 +112,10 @@ describe("fetchFullPages: two empty answers in a row end the pass", () => {
 
   it("an empty answer to a nextLink is confirmed by our own keyset query, not by the link", async () => {
     const link = `${BASE}/Deals?$skip=2`;
-    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: link }, { value: [], nextLink: `${BASE}/Deals?$skip=4` }, EMPTY]);
+    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: link }, {
+      value: [],
+      nextLink: `${BASE}/Deals?$skip=4`,
+    }, EMPTY]);
     const pages = await fullPass(client, 2);
     expect(pages).toHaveLength(1);
     expect(calls.map((call) => call.kind)).toEqual(["page", "absolute", "page"]);
@@ -113,7 +124,9 @@ describe("fetchFullPages: two empty answers in a row end the pass", () => {
   });
 
   it("an empty nextLink answer followed by data from the keyset query goes on with a warning", async () => {
-    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=2` }, EMPTY, { value: ids(3) }, EMPTY]);
+    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=2` }, EMPTY, {
+      value: ids(3),
+    }, EMPTY]);
     const pages = await fullPass(client, 2);
     expect(calls.map((call) => call.kind)).toEqual(["page", "absolute", "page", "page"]);
     expect(calls.slice(2).map(filterOf)).toEqual(["Id gt 2", "Id gt 3"]);
@@ -153,7 +166,12 @@ describe("fetchFullPages: @odata.nextLink only on the base origin", () => {
 
   it("the same foreign nextLink on every page is warned about each time, never taken for a loop", async () => {
     const link = "https://public6-api2.ploomes.com/Deals?$skip=2";
-    const { client, calls } = fakeClient([{ value: ids(1, 2), nextLink: link }, { value: ids(3, 4), nextLink: link }, EMPTY, EMPTY]);
+    const { client, calls } = fakeClient([
+      { value: ids(1, 2), nextLink: link },
+      { value: ids(3, 4), nextLink: link },
+      EMPTY,
+      EMPTY,
+    ]);
     const pages = await fullPass(client, 2);
     expect(pages.map((page) => page.warnings.length)).toEqual([1, 1]);
     expect(calls.map(filterOf)).toEqual([null, "Id gt 2", "Id gt 4", "Id gt 4"]);

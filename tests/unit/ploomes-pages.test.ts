@@ -83,7 +83,12 @@ describe("fetchFullPages/fetchIncrementalPages: full pass", () => {
   });
 
   it("drops an Id repeated right after itself across pages", async () => {
-    const { client } = fakeClient([{ value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` }, { value: ids(2, 3) }, EMPTY, EMPTY]);
+    const { client } = fakeClient([
+      { value: ids(1, 2), nextLink: `${BASE}/Deals?$skip=1` },
+      { value: ids(2, 3) },
+      EMPTY,
+      EMPTY,
+    ]);
     const pages = await collect(
       fetchFullPages({
         client,
@@ -157,7 +162,9 @@ describe("fetchFullPages/fetchIncrementalPages: loop guard", () => {
   });
 
   it("a page without any usable key is an invalid response naming the fields, never the values", async () => {
-    const { client } = fakeClient([{ value: [{ Id: "x-17", ContactName: "Maria Aparecida", CNPJ: null, Amount: 99.5 }, null] }]);
+    const { client } = fakeClient([{
+      value: [{ Id: "x-17", ContactName: "Maria Aparecida", CNPJ: null, Amount: 99.5 }, null],
+    }]);
     const error = await rejection(
       collect(
         fetchFullPages({
@@ -280,7 +287,14 @@ describe("fetchFullPages: one Id range", () => {
   it("bounds every keyset query above by the range's upper Id", async () => {
     const { client, calls } = fakeClient([{ value: ids(11, 12) }, { value: ids(20) }, EMPTY]);
     const pages = await collect(
-      fetchFullPages({ client, position: { lastId: 10 }, upTo: 20, pageSize: 2, includeProducts: true, deadlineMs: DEADLINE }),
+      fetchFullPages({
+        client,
+        position: { lastId: 10 },
+        upTo: 20,
+        pageSize: 2,
+        includeProducts: true,
+        deadlineMs: DEADLINE,
+      }),
     );
     expect(pages.map((page) => page.nextPosition)).toEqual([{ lastId: 12 }, { lastId: 20 }]);
     expect(calls.map(filterOf)).toEqual(["Id gt 10 and Id le 20", "Id gt 12 and Id le 20", "Id gt 20 and Id le 20"]);

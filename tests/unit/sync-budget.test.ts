@@ -1,16 +1,28 @@
 import { describe, expect, it } from "vitest";
 import {
+  type Budget,
   createBudget,
   pageDeadline,
   recordPage,
   stopReason,
-  type Budget,
 } from "../../supabase/functions/_shared/sync/budget.ts";
 import { createFakeWorker, type FakeWorker } from "./sync-fakes.ts";
 
 /** A budget whose worker started with the invocation (so the worker's 140 s do not bind), CPU 0. */
-function budgetAt(startedAtMs: number, budgetMs: number, requestTimeoutMs: number, worker: FakeWorker = createFakeWorker(startedAtMs)): Budget {
-  return createBudget({ startedAtMs, budgetMs, requestTimeoutMs, worker, cpuBudgetMs: 800, maxPagesWithoutCpuClock: 40 });
+function budgetAt(
+  startedAtMs: number,
+  budgetMs: number,
+  requestTimeoutMs: number,
+  worker: FakeWorker = createFakeWorker(startedAtMs),
+): Budget {
+  return createBudget({
+    startedAtMs,
+    budgetMs,
+    requestTimeoutMs,
+    worker,
+    cpuBudgetMs: 800,
+    maxPagesWithoutCpuClock: 40,
+  });
 }
 const shouldFetchNextPage = (budget: Budget, nowMs: number): boolean => stopReason(budget, nowMs) === null;
 

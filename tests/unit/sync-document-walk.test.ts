@@ -17,9 +17,9 @@ import {
   deal,
   DEAL_LAST_UPDATE,
   deals,
+  fails,
   FAKE_RETRIES,
   FAKE_THROTTLED_WAITS,
-  fails,
   grantedClaim,
   page,
   passEnd,
@@ -30,14 +30,15 @@ import {
   untilAborted,
 } from "./sync-fakes.ts";
 import type { DbFn, FakePloomes, ManualClock, PageStep, PloomesRequest } from "./sync-fakes.ts";
-import { http, RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
+import { http, RUN_ID, setup, STATS_AFTER } from "./sync-runner-setup.ts";
 
 const SINCE = "2024-04-30T23:55:00Z";
 const ORDER_UPDATE = "2024-05-01T13:00:00.7654321-03:00";
 
 const DEAL_SELECT = "$select=Id,ContactId,ContactName,StatusId,Amount,FinishDate,LastUpdateDate,CreateDate";
 const CONTACT_ONLY = "$expand=Contact($select=Id,Name,TypeId,CNPJ,CPF)";
-const LINES_EXPAND = "Products($select=Id,ProductId,Quantity,UnitPrice,Discount,Total;$expand=Product($select=Id,UnitPrice))";
+const LINES_EXPAND =
+  "Products($select=Id,ProductId,Quantity,UnitPrice,Discount,Total;$expand=Product($select=Id,UnitPrice))";
 const ORDER_SELECT = "$select=Id,DealId,LastUpdateDate";
 const QUOTE_SELECT = "$select=Id,DealId,ReviewNumber,LastReview,ApprovalStatusId,LastUpdateDate";
 
@@ -47,7 +48,15 @@ function order(id: number, overrides: Record<string, unknown> = {}): Record<stri
     Id: id,
     DealId: 1,
     LastUpdateDate: ORDER_UPDATE,
-    Products: [{ Id: 90, ProductId: 77, Quantity: 3, UnitPrice: 10, Discount: 0, Total: 30, Product: { Id: 77, UnitPrice: 12 } }],
+    Products: [{
+      Id: 90,
+      ProductId: 77,
+      Quantity: 3,
+      UnitPrice: 10,
+      Discount: 0,
+      Total: 30,
+      Product: { Id: 77, UnitPrice: 12 },
+    }],
     ...overrides,
   };
 }
@@ -66,8 +75,14 @@ const orderRow = (id: number) => ({
 });
 
 /** A sync_line_items answer: the pass's source already recorded, with the lines walk's position. */
-const recorded = (source: LineItemsPlan["source"], linesPosition: LineItemsPlan["linesPosition"] = null) =>
-  (): LineItemsPlan => ({ source, reason: `PLOOMES_LINE_ITEMS_SOURCE=${source}`, inForce: "deals", inForceReason: null, linesPosition });
+const recorded =
+  (source: LineItemsPlan["source"], linesPosition: LineItemsPlan["linesPosition"] = null) => (): LineItemsPlan => ({
+    source,
+    reason: `PLOOMES_LINE_ITEMS_SOURCE=${source}`,
+    inForce: "deals",
+    inForceReason: null,
+    linesPosition,
+  });
 
 const decoded = (ploomes: FakePloomes): string[] => ploomes.requests.map((request) => decodeURIComponent(request.path));
 const oneRange = (after: number) => ({ ranges: [{ from: null, to: null, after, done: false }] });
@@ -84,7 +99,10 @@ function byPathAndFilter(routes: Readonly<Record<string, readonly PageStep[]>>) 
   const total = Object.values(routes).reduce((sum, steps) => sum + steps.length, 0);
   return {
     steps: Array.from({ length: total }, () => router),
-    unused: () => Object.fromEntries([...queues].filter(([, steps]) => steps.length > 0).map(([key, steps]) => [key, steps.length])),
+    unused: () =>
+      Object.fromEntries(
+        [...queues].filter(([, steps]) => steps.length > 0).map(([key, steps]) => [key, steps.length]),
+      ),
     keyOf,
   };
 }
@@ -137,7 +155,8 @@ const ploomesError = (status: number, path: string, body: string): PloomesHttpEr
 const DEALS_FIRST = `/Deals?$orderby=Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
 const dealsAfter = (id: number) => `/Deals?$filter=Id gt ${id}&$orderby=Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
 const ORDERS_FIRST = `/Orders?$orderby=Id&$top=300&${ORDER_SELECT}&$expand=${LINES_EXPAND}`;
-const ordersAfter = (id: number) => `/Orders?$filter=Id gt ${id}&$orderby=Id&$top=300&${ORDER_SELECT}&$expand=${LINES_EXPAND}`;
+const ordersAfter = (id: number) =>
+  `/Orders?$filter=Id gt ${id}&$orderby=Id&$top=300&${ORDER_SELECT}&$expand=${LINES_EXPAND}`;
 
 describe("runSync, line items from orders: a new full pass", () => {
   const script = () =>
@@ -249,7 +268,15 @@ describe("runSync, line items from orders: a new full pass", () => {
   });
 
   it("quotes: /Quotes with the quote fields, stored with kind quotes", async () => {
-    const quote = { Id: 21, DealId: 2, ReviewNumber: 1, LastReview: true, ApprovalStatusId: 2, LastUpdateDate: ORDER_UPDATE, Products: [] };
+    const quote = {
+      Id: 21,
+      DealId: 2,
+      ReviewNumber: 1,
+      LastReview: true,
+      ApprovalStatusId: 2,
+      LastUpdateDate: ORDER_UPDATE,
+      Products: [],
+    };
     const routes = byPathAndFilter({
       "/Deals (no filter)": [page(deals(1, 1))],
       "/Deals Id gt 1": shortPageEnd(),
@@ -281,7 +308,10 @@ describe("runSync, line items from orders: a new full pass", () => {
   });
 
   it("source deals: the deals carry the Products expansion and no other collection is asked", async () => {
-    const { db, ploomes, run } = setup({ db: { lineItems: recorded("deals") }, steps: [page(deals(1, 1)), ...shortPageEnd()] });
+    const { db, ploomes, run } = setup({
+      db: { lineItems: recorded("deals") },
+      steps: [page(deals(1, 1)), ...shortPageEnd()],
+    });
     await run();
     expect(decoded(ploomes)[0]).toBe(
       `/Deals?$orderby=Id&$top=300&${DEAL_SELECT}&$expand=Contact($select=Id,Name,TypeId,CNPJ,CPF),${LINES_EXPAND}`,
@@ -294,7 +324,10 @@ describe("runSync, line items from orders: a new full pass", () => {
   });
 
   it("source none: the deals without Products, and nothing else", async () => {
-    const { db, ploomes, run } = setup({ db: { lineItems: recorded("none") }, steps: [page(deals(1, 1)), ...shortPageEnd()] });
+    const { db, ploomes, run } = setup({
+      db: { lineItems: recorded("none") },
+      steps: [page(deals(1, 1)), ...shortPageEnd()],
+    });
     await run();
     expect(decoded(ploomes)).toEqual([
       `/Deals?$orderby=Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`,
@@ -440,7 +473,9 @@ describe("runSync, line items from orders: the two walks run at the same time", 
 
     expect(outcome.status).toBe(200);
     expect(outcome.body["status"]).toBe("partial");
-    expect(outcome.body["stoppedBy"]).toBe("CPU budget (SYNC_CPU_BUDGET_MS for this invocation, and 2 s per worker, where the Edge Runtime kills it)");
+    expect(outcome.body["stoppedBy"]).toBe(
+      "CPU budget (SYNC_CPU_BUDGET_MS for this invocation, and 2 s per worker, where the Edge Runtime kills it)",
+    );
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestDocuments", "endPartial"]);
     expect(db.callsTo("ingestDocuments")[0]?.position).toEqual(oneRange(12));
     expect(pathsOf(ploomes, "Deals")).toEqual([DEALS_FIRST, dealsAfter(3)]);
@@ -460,10 +495,11 @@ describe("runSync, line items from orders: the first orders page alone cuts the 
     // deno-lint-ignore prefer-const
     let clock: ManualClock | undefined;
     const dealsTimed = deferred();
-    const slowly = (step: PageStep): PageStep => after(dealsTimed, (request) => {
-      clock?.advance(1_500);
-      return step(request);
-    });
+    const slowly = (step: PageStep): PageStep =>
+      after(dealsTimed, (request) => {
+        clock?.advance(1_500);
+        return step(request);
+      });
     const routes = byPathAndFilter({
       "/Deals (no filter)": [page(deals(1, 3))],
       "/Deals Id gt 3": [opening(dealsTimed, page([]))],
@@ -475,7 +511,11 @@ describe("runSync, line items from orders: the first orders page alone cuts the 
       "/Orders Id gt 70": [page(orders(71, 72))],
       "/Orders Id gt 72": [page([])],
     });
-    const harness = setup({ env: { PLOOMES_PAGE_SIZE: "10" }, db: { lineItems: recorded("orders") }, steps: routes.steps });
+    const harness = setup({
+      env: { PLOOMES_PAGE_SIZE: "10" },
+      db: { lineItems: recorded("orders") },
+      steps: routes.steps,
+    });
     clock = harness.clock;
     const outcome = await harness.run();
 
@@ -504,7 +544,8 @@ describe("runSync, line items from orders: the first orders page alone cuts the 
         { from: 70, to: null, after: null, done: false },
       ],
     });
-    const idsOfRange = (range: number) => calls.slice(1).filter((call) => call.range === range).map((call) => call.rows.map((row) => row.id));
+    const idsOfRange = (range: number) =>
+      calls.slice(1).filter((call) => call.range === range).map((call) => call.rows.map((row) => row.id));
     expect(idsOfRange(0)).toEqual([[11, 12, 13, 14, 15]]);
     expect(idsOfRange(1)).toEqual([]);
     expect(idsOfRange(2)).toEqual([[71, 72]]);
@@ -513,14 +554,26 @@ describe("runSync, line items from orders: the first orders page alone cuts the 
     expect(harness.db.callsTo("ingestPage").map((call) => call.position)).toEqual([
       { ranges: [{ from: null, to: null, after: 3, done: false }] },
     ]);
-    expect(harness.db.fns()).toEqual(["claim", "ingestPage", "ingestDocuments", "ingestDocuments", "ingestDocuments", "finishPass"]);
+    expect(harness.db.fns()).toEqual([
+      "claim",
+      "ingestPage",
+      "ingestDocuments",
+      "ingestDocuments",
+      "ingestDocuments",
+      "finishPass",
+    ]);
   });
 });
 
 describe("runSync, line items from orders: a stored lines position", () => {
   it("full, the deals' ranges all done: the deals walk ends without a request; /Orders resumes after its range's last Id", async () => {
     const { db, ploomes, run } = setup({
-      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { ranges: [{ from: null, to: null, after: 900, done: true }] } }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        mode: "full",
+        resumed: true,
+        position: { ranges: [{ from: null, to: null, after: 900, done: true }] },
+      }),
       db: { lineItems: recorded("orders", oneRange(50)) },
       steps: [page([order(51), order(52)]), ...shortPageEnd()],
     });
@@ -542,7 +595,12 @@ describe("runSync, line items from orders: a stored lines position", () => {
       "/Orders Id gt 51": shortPageEnd(),
     });
     const { db, ploomes, run } = setup({
-      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { ranges: [{ from: null, to: null, after: 5, done: false }] } }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        mode: "full",
+        resumed: true,
+        position: { ranges: [{ from: null, to: null, after: 5, done: false }] },
+      }),
       db: { lineItems: recorded("orders", oneRange(50)) },
       steps: routes.steps,
     });
@@ -558,7 +616,8 @@ describe("runSync, line items from orders: a stored lines position", () => {
 
   it("incremental: the deals walk re-asks its keyset (two empty answers end it); /Orders resumes after its stored (LastUpdateDate, Id)", async () => {
     const dealsKeyset = `LastUpdateDate gt ${DEAL_LAST_UPDATE} or (LastUpdateDate eq ${DEAL_LAST_UPDATE} and Id gt 9)`;
-    const ordersKeyset = "LastUpdateDate gt 2024-05-01T12:00:00.1234567-03:00 or (LastUpdateDate eq 2024-05-01T12:00:00.1234567-03:00 and Id gt 40)";
+    const ordersKeyset =
+      "LastUpdateDate gt 2024-05-01T12:00:00.1234567-03:00 or (LastUpdateDate eq 2024-05-01T12:00:00.1234567-03:00 and Id gt 40)";
     const ordersAfter41 = `LastUpdateDate gt ${ORDER_UPDATE} or (LastUpdateDate eq ${ORDER_UPDATE} and Id gt 41)`;
     const routes = byPathAndFilter({
       [`/Deals ${dealsKeyset}`]: passEnd(),
@@ -566,13 +625,20 @@ describe("runSync, line items from orders: a stored lines position", () => {
       [`/Orders ${ordersAfter41}`]: shortPageEnd(),
     });
     const { db, ploomes, run } = setup({
-      claim: grantedClaim({ runId: RUN_ID, mode: "incremental", resumed: true, position: { lastUpdateDate: DEAL_LAST_UPDATE, lastId: 9 }, since: SINCE }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        mode: "incremental",
+        resumed: true,
+        position: { lastUpdateDate: DEAL_LAST_UPDATE, lastId: 9 },
+        since: SINCE,
+      }),
       db: { lineItems: recorded("orders", { lastUpdateDate: "2024-05-01T12:00:00.1234567-03:00", lastId: 40 }) },
       steps: routes.steps,
     });
     const outcome = await run();
     expect(routes.unused()).toEqual({});
-    const dealsPath = `/Deals?$filter=${dealsKeyset}&$orderby=LastUpdateDate,Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
+    const dealsPath =
+      `/Deals?$filter=${dealsKeyset}&$orderby=LastUpdateDate,Id&$top=300&${DEAL_SELECT}&${CONTACT_ONLY}`;
     expect(pathsOf(ploomes, "Deals")).toEqual([dealsPath, dealsPath]);
     expect(pathsOf(ploomes, "Orders")).toEqual([
       `/Orders?$filter=${ordersKeyset}&$orderby=LastUpdateDate,Id&$top=300&${ORDER_SELECT}&$expand=${LINES_EXPAND}`,
@@ -638,7 +704,13 @@ describe("runSync, line items from orders: a dry run", () => {
 
 describe("runSync: an undecided source under auto is probed, recorded and logged before the deals", () => {
   it("deals without lines, orders with lines → orders, then the deals walk and the orders walk", async () => {
-    const undecided: LineItemsPlan = { source: null, reason: null, inForce: "deals", inForceReason: null, linesPosition: null };
+    const undecided: LineItemsPlan = {
+      source: null,
+      reason: null,
+      inForce: "deals",
+      inForceReason: null,
+      linesPosition: null,
+    };
     const lineItems = (_runId: number, choice: LineItemsChoice | undefined): LineItemsPlan =>
       choice === undefined ? undecided : { ...undecided, source: choice.source, reason: choice.reason };
     const routes = byPathAndFilter({
@@ -652,7 +724,8 @@ describe("runSync: an undecided source under auto is probed, recorded and logged
     });
     const { db, ploomes, events, run } = setup({ db: { lineItems }, steps: routes.steps });
     const outcome = await run();
-    const reason = "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
+    const reason =
+      "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
       "1 of the 1 latest orders carry line items";
     expect(db.lineItemCalls).toEqual([
       { runId: RUN_ID, choice: undefined },
@@ -673,7 +746,13 @@ describe("runSync: an undecided source under auto is probed, recorded and logged
   });
 
   it("the orders probe's highest Id cuts the orders' ranges: the walk does not ask for it again", async () => {
-    const undecided: LineItemsPlan = { source: null, reason: null, inForce: "deals", inForceReason: null, linesPosition: null };
+    const undecided: LineItemsPlan = {
+      source: null,
+      reason: null,
+      inForce: "deals",
+      inForceReason: null,
+      linesPosition: null,
+    };
     const lineItems = (_runId: number, choice: LineItemsChoice | undefined): LineItemsPlan =>
       choice === undefined ? undecided : { ...undecided, source: choice.source, reason: choice.reason };
     // As in "a slow /Orders" above (3 ranges cut at 40 and 70), but the highest order Id, 100, is
@@ -715,7 +794,13 @@ describe("runSync: an undecided source under auto is probed, recorded and logged
   });
 
   it("a 403 to the probe and to its retry without $expand fails the run (a bad key), before any deal is walked", async () => {
-    const undecided: LineItemsPlan = { source: null, reason: null, inForce: "deals", inForceReason: null, linesPosition: null };
+    const undecided: LineItemsPlan = {
+      source: null,
+      reason: null,
+      inForce: "deals",
+      inForceReason: null,
+      linesPosition: null,
+    };
     const second = http(403, "forbidden without products");
     const { db, ploomes, run } = setup({
       db: { lineItems: () => undecided },
@@ -745,7 +830,10 @@ describe("documentWalkStart", () => {
   });
 
   it("full, no position: a new walk whose ranges are cut after its first page", () => {
-    expect(documentWalkStart(plan({ mode: "full", position: null, since: SINCE }))).toEqual({ mode: "full", ranges: null });
+    expect(documentWalkStart(plan({ mode: "full", position: null, since: SINCE }))).toEqual({
+      mode: "full",
+      ranges: null,
+    });
   });
 
   it("full, stored ranges: each where it stood (absent done = not done)", () => {
@@ -789,7 +877,9 @@ describe("documentWalkStart", () => {
   });
 
   it("incremental, neither position nor since: an error naming the walk and the run", () => {
-    expect(() => documentWalkStart(plan({ runId: 12, kind: "quotes", mode: "incremental", position: null, since: null }))).toThrow(
+    expect(() =>
+      documentWalkStart(plan({ runId: 12, kind: "quotes", mode: "incremental", position: null, since: null }))
+    ).toThrow(
       "the quotes walk of run 12 has neither a saved position nor a start (since)",
     );
   });

@@ -17,7 +17,8 @@ describe("describeFailure: Ploomes errors → 502", () => {
     const failure = describeFailure(error);
     expect(failure).toEqual({
       status: 502,
-      error: "Ploomes GET /Deals?$top=1 → 401: Invalid key; hint: the key is not accepted; check PLOOMES_API_KEY (Ploomes > Settings > Integration > API)",
+      error:
+        "Ploomes GET /Deals?$top=1 → 401: Invalid key; hint: the key is not accepted; check PLOOMES_API_KEY (Ploomes > Settings > Integration > API)",
       hint: "the key is not accepted; check PLOOMES_API_KEY (Ploomes > Settings > Integration > API)",
       ploomesStatus: 401,
     });
@@ -38,9 +39,17 @@ describe("describeFailure: Ploomes errors → 502", () => {
   it.each([
     ["timeout", new PloomesTimeoutError(30_000, CONTEXT)],
     ["network", new PloomesNetworkError("ECONNRESET", CONTEXT)],
-    ["invalid response (has a status, but is no HTTP error)", new PloomesInvalidResponseError(200, "no value array", "{}", CONTEXT)],
+    [
+      "invalid response (has a status, but is no HTTP error)",
+      new PloomesInvalidResponseError(200, "no value array", "{}", CONTEXT),
+    ],
   ])("any other PloomesError (%s) → 502 without ploomesStatus", (_label, error) => {
-    expect(describeFailure(error)).toEqual({ status: 502, error: error.message, hint: error.hint, ploomesStatus: null });
+    expect(describeFailure(error)).toEqual({
+      status: 502,
+      error: error.message,
+      hint: error.hint,
+      ploomesStatus: null,
+    });
   });
 
   it("the budget running out before the first page → 502 whose hint says nothing was stored", () => {
@@ -74,8 +83,17 @@ describe("describeFailure: database errors", () => {
   });
 
   it("an invalid RPC result → 500 with its hint", () => {
-    const error = new DatabaseError("sync_finish_pass", "invalid-result", "unexpected result: status: bad", "Are the migrations applied?");
-    expect(describeFailure(error)).toMatchObject({ status: 500, hint: "Are the migrations applied?", ploomesStatus: null });
+    const error = new DatabaseError(
+      "sync_finish_pass",
+      "invalid-result",
+      "unexpected result: status: bad",
+      "Are the migrations applied?",
+    );
+    expect(describeFailure(error)).toMatchObject({
+      status: 500,
+      hint: "Are the migrations applied?",
+      ploomesStatus: null,
+    });
   });
 });
 
@@ -90,7 +108,11 @@ describe("describeFailure: anything else → 500", () => {
   });
 
   it("a thrown non-Error is stringified", () => {
-    expect(describeFailure("boom")).toMatchObject({ status: 500, error: "unexpected error: boom", ploomesStatus: null });
+    expect(describeFailure("boom")).toMatchObject({
+      status: 500,
+      error: "unexpected error: boom",
+      ploomesStatus: null,
+    });
     expect(describeFailure(42).error).toBe("unexpected error: 42");
   });
 });

@@ -10,16 +10,21 @@ import type {
   Claim,
   ClaimOptions,
   ClientStats as DbClientStats,
+  DocumentsToStore,
   FinishStep,
   GrantedClaim,
-  DocumentsToStore,
   IngestResult,
   LineItemsChoice,
   LineItemsPlan,
   RunSummary,
   SyncDb,
 } from "../../supabase/functions/_shared/db/rpc.ts";
-import type { ClientStats, PageResponse, PloomesClient, RequestOptions } from "../../supabase/functions/_shared/ploomes/client.ts";
+import type {
+  ClientStats,
+  PageResponse,
+  PloomesClient,
+  RequestOptions,
+} from "../../supabase/functions/_shared/ploomes/client.ts";
 import type { SqlDealRow } from "../../supabase/functions/_shared/db/deal-payload.ts";
 import type { DealReject } from "../../supabase/functions/_shared/ploomes/deal-schema.ts";
 import type { WorkerClock } from "../../supabase/functions/_shared/sync/budget.ts";
@@ -148,7 +153,10 @@ export function grantedClaim(overrides: Partial<GrantedClaim> = {}): GrantedClai
   };
 }
 
-export interface ClaimCall { readonly fn: "claim"; readonly options: ClaimOptions }
+export interface ClaimCall {
+  readonly fn: "claim";
+  readonly options: ClaimOptions;
+}
 export interface IngestCall {
   readonly fn: "ingestPage";
   readonly runId: number;
@@ -160,7 +168,12 @@ export interface IngestCall {
   readonly stats: DbClientStats;
   readonly leaseSeconds: number;
 }
-export interface HeartbeatCall { readonly fn: "heartbeat"; readonly runId: number; readonly leaseSeconds: number; readonly stats: DbClientStats }
+export interface HeartbeatCall {
+  readonly fn: "heartbeat";
+  readonly runId: number;
+  readonly leaseSeconds: number;
+  readonly stats: DbClientStats;
+}
 export interface FinishCall {
   readonly fn: "finishPass";
   readonly runId: number;
@@ -168,7 +181,11 @@ export interface FinishCall {
   readonly maxRejectRatio: number;
   readonly maxDeleteRatio: number;
 }
-export interface PartialCall { readonly fn: "endPartial"; readonly runId: number; readonly stats: DbClientStats }
+export interface PartialCall {
+  readonly fn: "endPartial";
+  readonly runId: number;
+  readonly stats: DbClientStats;
+}
 export interface FailCall {
   readonly fn: "failRun";
   readonly runId: number;
@@ -177,7 +194,11 @@ export interface FailCall {
   readonly httpStatus: number;
   readonly stats: DbClientStats;
 }
-export interface DisableProductsCall { readonly fn: "disableProducts"; readonly runId: number; readonly warning: string }
+export interface DisableProductsCall {
+  readonly fn: "disableProducts";
+  readonly runId: number;
+  readonly warning: string;
+}
 export interface LogFailureCall {
   readonly fn: "logFailure";
   readonly trigger: ClaimOptions["trigger"];
@@ -242,7 +263,13 @@ export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
     },
     ingestDocuments: async (page) => {
       calls.push({ fn: "ingestDocuments", ...page });
-      return { stored: page.rows.length, inserted: page.rows.length, updated: 0, unchanged: 0, rejected: page.rejects.length };
+      return {
+        stored: page.rows.length,
+        inserted: page.rows.length,
+        updated: 0,
+        unchanged: 0,
+        rejected: page.rejects.length,
+      };
     },
     fns: () => calls.map((call) => call.fn),
     callsTo: <K extends DbFn>(fn: K) => calls.filter((call): call is Extract<DbCall, { fn: K }> => call.fn === fn),
@@ -255,7 +282,13 @@ export function createFakeDb(options: FakeDbOptions = {}): FakeDb {
       const call: IngestCall = { fn: "ingestPage", ...page };
       calls.push(call);
       if (options.ingestPage) return options.ingestPage(call);
-      return { stored: page.rows.length, inserted: page.rows.length, updated: 0, unchanged: 0, rejected: page.rejects.length };
+      return {
+        stored: page.rows.length,
+        inserted: page.rows.length,
+        updated: 0,
+        unchanged: 0,
+        rejected: page.rejects.length,
+      };
     },
     heartbeat: async (runId, leaseSeconds, stats) => {
       const call: HeartbeatCall = { fn: "heartbeat", runId, leaseSeconds, stats };
@@ -427,15 +460,19 @@ export function byFilter(routes: Readonly<Record<string, readonly PageStep[]>>):
   const total = Object.values(routes).reduce((sum, steps) => sum + steps.length, 0);
   return {
     steps: Array.from({ length: total }, () => router),
-    unused: () => Object.fromEntries([...queues].filter(([, steps]) => steps.length > 0).map(([key, steps]) => [key, steps.length])),
+    unused: () =>
+      Object.fromEntries(
+        [...queues].filter(([, steps]) => steps.length > 0).map(([key, steps]) => [key, steps.length]),
+      ),
   };
 }
 
 /** A step that first awaits `during` (the test fires timers there), then answers with `then`. */
-export const slow = (during: (request: PloomesRequest) => Promise<void>, then: PageStep): PageStep => async (request) => {
-  await during(request);
-  return then(request);
-};
+export const slow =
+  (during: (request: PloomesRequest) => Promise<void>, then: PageStep): PageStep => async (request) => {
+    await during(request);
+    return then(request);
+  };
 
 /** Resolves never; rejects with the signal's reason once the request's signal aborts. */
 export function untilAborted(request: PloomesRequest): Promise<never> {
@@ -474,7 +511,15 @@ export function deal(id: number, overrides: Record<string, unknown> = {}): Recor
     FinishDate: "2024-02-01T10:00:00Z",
     LastUpdateDate: DEAL_LAST_UPDATE,
     Contact: { Id: 1000 + id, Name: `Contact ${id}`, TypeId: 1, CNPJ: "12.345.678/0001-90", CPF: null },
-    Products: [{ Id: 9, ProductId: 77, Quantity: 2, UnitPrice: 10, Discount: 5, Total: 19, Product: { Id: 77, UnitPrice: 12 } }],
+    Products: [{
+      Id: 9,
+      ProductId: 77,
+      Quantity: 2,
+      UnitPrice: 10,
+      Discount: 5,
+      Total: 19,
+      Product: { Id: 77, UnitPrice: 12 },
+    }],
     ...overrides,
   };
 }

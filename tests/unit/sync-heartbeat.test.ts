@@ -120,8 +120,13 @@ describe("whileBeating", () => {
         abort.abort(error);
       },
     };
-    const result = whileBeating(lostOptions, () =>
-      new Promise<never>((_resolve, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason))));
+    const result = whileBeating(
+      lostOptions,
+      () =>
+        new Promise<never>((_resolve, reject) =>
+          abort.signal.addEventListener("abort", () => reject(abort.signal.reason))
+        ),
+    );
     timers.fireAll();
     await expect(result).rejects.toThrow("run 8 took over");
     expect(log).toEqual(["beat 1", "lost: run 8 took over"]);

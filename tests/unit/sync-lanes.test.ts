@@ -6,7 +6,13 @@ import { describe, expect, it } from "vitest";
 import { BudgetExceededError } from "../../supabase/functions/_shared/ploomes/errors.ts";
 import type { DealPage } from "../../supabase/functions/_shared/ploomes/pages.ts";
 import { createBudget, recordPage } from "../../supabase/functions/_shared/sync/budget.ts";
-import { type Lane, type LaneHooks, STOP_REASONS, type WalkContext, walkLanes } from "../../supabase/functions/_shared/sync/lanes.ts";
+import {
+  type Lane,
+  type LaneHooks,
+  STOP_REASONS,
+  type WalkContext,
+  walkLanes,
+} from "../../supabase/functions/_shared/sync/lanes.ts";
 import { createFakeWorker, createManualClock, T0 } from "./sync-fakes.ts";
 
 /** Lets every pending promise callback run. */
@@ -91,11 +97,17 @@ interface Harness {
 }
 
 /** A walk context on a manual clock: 1 000 ms budget by default, CPU clock at 0 (or none). */
-function harness(options: { budgetMs?: number; withCpuClock?: boolean; maxPagesWithoutCpuClock?: number } = {}): Harness {
+function harness(
+  options: { budgetMs?: number; withCpuClock?: boolean; maxPagesWithoutCpuClock?: number } = {},
+): Harness {
   const clock = createManualClock(T0);
   const worker = createFakeWorker(T0, options.withCpuClock ?? true);
   const budget = createBudget({
-    startedAtMs: T0, budgetMs: options.budgetMs ?? 1_000, requestTimeoutMs: 30_000, worker, cpuBudgetMs: 800,
+    startedAtMs: T0,
+    budgetMs: options.budgetMs ?? 1_000,
+    requestTimeoutMs: 30_000,
+    worker,
+    cpuBudgetMs: 800,
     maxPagesWithoutCpuClock: options.maxPagesWithoutCpuClock ?? 40,
   });
   const controller = new AbortController();
@@ -103,7 +115,13 @@ function harness(options: { budgetMs?: number; withCpuClock?: boolean; maxPagesW
   const fetchMs: number[] = [];
   const ended: (number | null)[] = [];
   return {
-    context: { budget, now: clock.now, cpuUsedMs: () => worker.cpuUsedMs(), signal: controller.signal, abort: (reason) => controller.abort(reason) },
+    context: {
+      budget,
+      now: clock.now,
+      cpuUsedMs: () => worker.cpuUsedMs(),
+      signal: controller.signal,
+      abort: (reason) => controller.abort(reason),
+    },
     clock,
     controller,
     stored,
@@ -130,14 +148,18 @@ describe("walkLanes: storing", () => {
     const gates: Deferred<void>[] = [];
     let storing = 0;
     let mostAtOnce = 0;
-    const walk = walkLanes([a.lane, b.lane], h.context, h.hooks(async () => {
-      storing += 1;
-      mostAtOnce = Math.max(mostAtOnce, storing);
-      const gate = deferred<void>();
-      gates.push(gate);
-      await gate.promise;
-      storing -= 1;
-    }));
+    const walk = walkLanes(
+      [a.lane, b.lane],
+      h.context,
+      h.hooks(async () => {
+        storing += 1;
+        mostAtOnce = Math.max(mostAtOnce, storing);
+        const gate = deferred<void>();
+        gates.push(gate);
+        await gate.promise;
+        storing -= 1;
+      }),
+    );
 
     await flush();
     // Both pages have landed; only one store has begun.
@@ -207,9 +229,13 @@ describe("walkLanes: errors", () => {
     const broken = new Error("database down");
     const a = scriptedLane(0, [now(10), now(20)]);
     const b = scriptedLane(1, [untilAborted(h.controller.signal)]);
-    const walk = walkLanes([a.lane, b.lane], h.context, h.hooks(async () => {
-      throw broken;
-    }));
+    const walk = walkLanes(
+      [a.lane, b.lane],
+      h.context,
+      h.hooks(async () => {
+        throw broken;
+      }),
+    );
     await expect(walk).rejects.toBe(broken);
     expect(a.asked()).toBe(1);
     expect(h.controller.signal.reason).toBe(broken);
@@ -238,9 +264,13 @@ describe("walkLanes: the budget", () => {
     const a = scriptedLane(0, [now(10)]); // a second answer would be an error
     const b = scriptedLane(1, [() => late.promise]);
     let settled = false;
-    const walk = walkLanes([a.lane, b.lane], h.context, h.hooks(async (lane) => {
-      if (lane.range === 0) h.clock.advance(500);
-    })).finally(() => {
+    const walk = walkLanes(
+      [a.lane, b.lane],
+      h.context,
+      h.hooks(async (lane) => {
+        if (lane.range === 0) h.clock.advance(500);
+      }),
+    ).finally(() => {
       settled = true;
     });
 
@@ -294,7 +324,10 @@ describe("walkLanes: the budget", () => {
     };
     const refused = spent();
     const lane = scriptedLane(0, [now(10), now(20)]);
-    expect(await walkLanes([lane.lane], refused.context, refused.hooks())).toEqual({ kind: "stopped", reason: STOP_REASONS.time });
+    expect(await walkLanes([lane.lane], refused.context, refused.hooks())).toEqual({
+      kind: "stopped",
+      reason: STOP_REASONS.time,
+    });
     expect(lane.asked()).toBe(0);
 
     const allowed = spent();

@@ -19,19 +19,32 @@ const RUN_ID = 7;
 const DEADLINE = T0 + 45_000;
 
 /** The line-items $expand, written out (deals, orders and quotes alike). */
-const LINES_EXPAND = "Products($select=Id,ProductId,Quantity,UnitPrice,Discount,Total;$expand=Product($select=Id,UnitPrice))";
+const LINES_EXPAND =
+  "Products($select=Id,ProductId,Quantity,UnitPrice,Discount,Total;$expand=Product($select=Id,UnitPrice))";
 const DEALS_PROBE = `/Deals?$filter=StatusId eq 2&$orderby=Id desc&$top=50&$select=Id&$expand=${LINES_EXPAND}`;
 /** The retry after a 403 to the deals probe: the same request without $expand. */
 const DEALS_RETRY = "/Deals?$filter=StatusId eq 2&$orderby=Id desc&$top=50&$select=Id";
 const ORDERS_PROBE = `/Orders?$orderby=Id desc&$top=50&$select=Id&$expand=${LINES_EXPAND}`;
 const QUOTES_PROBE = `/Quotes?$orderby=Id desc&$top=50&$select=Id&$expand=${LINES_EXPAND}`;
 
-const LINE = { Id: 1, ProductId: 77, Quantity: 2, UnitPrice: 10, Discount: 0, Total: 20, Product: { Id: 77, UnitPrice: 10 } };
+const LINE = {
+  Id: 1,
+  ProductId: 77,
+  Quantity: 2,
+  UnitPrice: 10,
+  Discount: 0,
+  Total: 20,
+  Product: { Id: 77, UnitPrice: 10 },
+};
 const withLines = (id: number) => ({ Id: id, Products: [LINE] });
 const withoutLines = (id: number) => ({ Id: id, Products: [] });
 
 function httpError(status: number, path: string): PloomesHttpError {
-  return new PloomesHttpError(status, `{"error":"${status}"}`, { method: "GET", url: `${PLOOMES_BASE}${path}`, displayUrl: path });
+  return new PloomesHttpError(status, `{"error":"${status}"}`, {
+    method: "GET",
+    url: `${PLOOMES_BASE}${path}`,
+    displayUrl: path,
+  });
 }
 
 function probeWith(steps: readonly PageStep[]): { ploomes: FakePloomes; options: ProbeOptions; signal: AbortSignal } {
@@ -40,7 +53,8 @@ function probeWith(steps: readonly PageStep[]): { ploomes: FakePloomes; options:
   return { ploomes, signal, options: { client: ploomes, signal, deadlineMs: () => DEADLINE } };
 }
 
-const decodedPaths = (ploomes: FakePloomes): string[] => ploomes.requests.map((request) => decodeURIComponent(request.path));
+const decodedPaths = (ploomes: FakePloomes): string[] =>
+  ploomes.requests.map((request) => decodeURIComponent(request.path));
 
 describe("chooseLineItemsSource: an incremental pass keeps the source in force", () => {
   const KEPT = "in force since the last full pass (an incremental pass never changes the source)";
@@ -54,14 +68,20 @@ describe("chooseLineItemsSource: an incremental pass keeps the source in force",
 
   it("an explicit setting equal to the source in force: no warning", async () => {
     const { ploomes, options } = probeWith([]);
-    const choice = await chooseLineItemsSource({ configured: "quotes", mode: "incremental", inForce: "quotes" }, options);
+    const choice = await chooseLineItemsSource(
+      { configured: "quotes", mode: "incremental", inForce: "quotes" },
+      options,
+    );
     expect(choice).toStrictEqual({ source: "quotes", reason: KEPT });
     expect(ploomes.requests).toHaveLength(0);
   });
 
   it("an explicit setting that differs: the source in force, with a warning naming both and how to switch now", async () => {
     const { ploomes, options } = probeWith([]);
-    const choice = await chooseLineItemsSource({ configured: "quotes", mode: "incremental", inForce: "deals" }, options);
+    const choice = await chooseLineItemsSource(
+      { configured: "quotes", mode: "incremental", inForce: "deals" },
+      options,
+    );
     expect(choice).toStrictEqual({
       source: "deals",
       reason: KEPT,
@@ -84,12 +104,14 @@ describe("chooseLineItemsSource: an incremental pass keeps the source in force",
 });
 
 describe("chooseLineItemsSource: a full pass", () => {
-  it.each([
-    ["deals", "PLOOMES_LINE_ITEMS_SOURCE=deals"],
-    ["orders", "PLOOMES_LINE_ITEMS_SOURCE=orders"],
-    ["quotes", "PLOOMES_LINE_ITEMS_SOURCE=quotes"],
-    ["none", "PLOOMES_LINE_ITEMS_SOURCE=none"],
-  ] as const)("explicit %s: taken as is, whatever is in force, without a request", async (configured, reason) => {
+  it.each(
+    [
+      ["deals", "PLOOMES_LINE_ITEMS_SOURCE=deals"],
+      ["orders", "PLOOMES_LINE_ITEMS_SOURCE=orders"],
+      ["quotes", "PLOOMES_LINE_ITEMS_SOURCE=quotes"],
+      ["none", "PLOOMES_LINE_ITEMS_SOURCE=none"],
+    ] as const,
+  )("explicit %s: taken as is, whatever is in force, without a request", async (configured, reason) => {
     const { ploomes, options } = probeWith([]);
     const choice = await chooseLineItemsSource({ configured, mode: "full", inForce: "deals" }, options);
     expect(choice).toStrictEqual({ source: configured, reason });
@@ -99,16 +121,24 @@ describe("chooseLineItemsSource: a full pass", () => {
   it("auto: probes (deals first) even when something else is in force", async () => {
     const { ploomes, options } = probeWith([page([withLines(9), withLines(8)])]);
     const choice = await chooseLineItemsSource({ configured: "auto", mode: "full", inForce: "quotes" }, options);
-    expect(choice).toStrictEqual({ source: "deals", reason: "auto: 2 of the 2 latest won deals carry line items (deal Products)" });
+    expect(choice).toStrictEqual({
+      source: "deals",
+      reason: "auto: 2 of the 2 latest won deals carry line items (deal Products)",
+    });
     expect(decodedPaths(ploomes)).toEqual([DEALS_PROBE]);
   });
 });
 
 describe("probeLineItems (auto)", () => {
   it("deals: the latest won deals carry Products → deals, after one request", async () => {
-    const { ploomes, options, signal } = probeWith([page([withLines(30), withoutLines(29), { Id: 28 }, withLines(27)])]);
+    const { ploomes, options, signal } = probeWith([
+      page([withLines(30), withoutLines(29), { Id: 28 }, withLines(27)]),
+    ]);
     const choice = await probeLineItems(options);
-    expect(choice).toStrictEqual({ source: "deals", reason: "auto: 2 of the 4 latest won deals carry line items (deal Products)" });
+    expect(choice).toStrictEqual({
+      source: "deals",
+      reason: "auto: 2 of the 4 latest won deals carry line items (deal Products)",
+    });
     expect(decodedPaths(ploomes)).toEqual([DEALS_PROBE]);
     // The raw path: OData punctuation literal, spaces as %20.
     expect(ploomes.requests[0]?.path).toBe(
@@ -131,8 +161,7 @@ describe("probeLineItems (auto)", () => {
     const choice = await probeLineItems(options);
     expect(choice).toStrictEqual({
       source: "orders",
-      reason:
-        "auto: the deal Products expansion is accepted but none of the 5 latest won deals carries line items; " +
+      reason: "auto: the deal Products expansion is accepted but none of the 5 latest won deals carries line items; " +
         "1 of the 1 latest orders carry line items",
       // The highest order Id the probe saw (its rows come latest first), for the orders walk's ranges.
       maxId: 12,
@@ -193,8 +222,7 @@ describe("probeLineItems (auto)", () => {
     const choice = await probeLineItems(options);
     expect(choice).toStrictEqual({
       source: "quotes",
-      reason:
-        "auto: the deal Products expansion is accepted but none of the 2 latest won deals carries line items; " +
+      reason: "auto: the deal Products expansion is accepted but none of the 2 latest won deals carries line items; " +
         "there are no orders; 2 of the 3 latest quotes carry line items",
       maxId: 7,
     });
@@ -210,8 +238,7 @@ describe("probeLineItems (auto)", () => {
     const choice = await probeLineItems(options);
     expect(choice).toStrictEqual({
       source: "quotes",
-      reason:
-        "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
+      reason: "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
         "none of the 2 latest orders carries line items; 1 of the 1 latest quotes carry line items",
       maxId: 7,
     });
@@ -223,7 +250,8 @@ describe("probeLineItems (auto)", () => {
     const choice = await probeLineItems(options);
     expect(choice).toStrictEqual({
       source: "quotes",
-      reason: `auto: there are no won deals to look at; Ploomes answered ${status} to /Orders; 1 of the 1 latest quotes carry line items`,
+      reason:
+        `auto: there are no won deals to look at; Ploomes answered ${status} to /Orders; 1 of the 1 latest quotes carry line items`,
       maxId: 7,
     });
     expect(decodedPaths(ploomes)).toEqual([DEALS_PROBE, ORDERS_PROBE, QUOTES_PROBE]);
@@ -246,8 +274,7 @@ describe("probeLineItems (auto)", () => {
     const choice = await probeLineItems(options);
     expect(choice).toStrictEqual({
       source: "none",
-      reason:
-        "auto: no line items found: Ploomes refused the deal Products expansion (403); " +
+      reason: "auto: no line items found: Ploomes refused the deal Products expansion (403); " +
         "none of the 3 latest orders carries line items; Ploomes answered 404 to /Quotes",
     });
     expect(decodedPaths(ploomes)).toEqual([DEALS_PROBE, DEALS_RETRY, ORDERS_PROBE, QUOTES_PROBE]);
@@ -272,7 +299,13 @@ describe("planLineItems", () => {
     inForceReason: "PLOOMES_LINE_ITEMS_SOURCE=deals",
     linesPosition: { ranges: [{ from: null, to: null, after: 40, done: false }] },
   };
-  const UNDECIDED: LineItemsPlan = { source: null, reason: null, inForce: "quotes", inForceReason: "auto: earlier", linesPosition: null };
+  const UNDECIDED: LineItemsPlan = {
+    source: null,
+    reason: null,
+    inForce: "quotes",
+    inForceReason: "auto: earlier",
+    linesPosition: null,
+  };
 
   /** A fake sync_line_items: `first` until a choice is recorded, then that choice (recordedAs overrides what it answers). */
   function lineItemsDb(first: LineItemsPlan, recordedAs?: (choice: LineItemsChoice) => LineItemsPlan) {
@@ -324,7 +357,8 @@ describe("planLineItems", () => {
     const db = lineItemsDb(UNDECIDED);
     const { ploomes, options } = probeWith([page([withoutLines(30)]), page([withLines(12)])]);
     const plan = await planLineItems(db, RUN_ID, { configured: "auto", mode: "full" }, options);
-    const reason = "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
+    const reason =
+      "auto: the deal Products expansion is accepted but none of the 1 latest won deals carries line items; " +
       "1 of the 1 latest orders carry line items";
     expect(db.lineItemCalls).toEqual([
       { runId: RUN_ID, choice: undefined },

@@ -17,15 +17,22 @@ function walkOf(start: PassStart, routes: Record<string, readonly PageStep[]> = 
   const script = byFilter(routes);
   const ploomes = createFakePloomes(script.steps);
   const walk = createPassWalk(start, {
-    client: ploomes, pageSize: 10, includeProducts: true, requestsPerMinute: 90,
-    signal: new AbortController().signal, deadlineMs: () => T0 + 60_000,
+    client: ploomes,
+    pageSize: 10,
+    includeProducts: true,
+    requestsPerMinute: 90,
+    signal: new AbortController().signal,
+    deadlineMs: () => T0 + 60_000,
   });
   return { walk, ploomes, script };
 }
 
 /** A page as the pager yields it: rows up to `lastId`. */
 const pageUpTo = (lastId: number): DealPage<unknown> => ({
-  values: deals(lastId, lastId), nextPosition: { lastId }, url: "https://example.test/Deals", warnings: [],
+  values: deals(lastId, lastId),
+  nextPosition: { lastId },
+  url: "https://example.test/Deals",
+  warnings: [],
 });
 
 const rangesOf = (walk: PassWalk): IdRange[] | null => {
@@ -76,7 +83,9 @@ describe("createPassWalk: a new full pass", () => {
     const { walk } = walkOf({ mode: "full", ranges: null }, { [MAX_ID_QUERY]: [page([])] });
     const [probe] = walk.lanes();
     if (probe === undefined) throw new Error("no lane");
-    expect(await walk.positionAfter(probe, pageUpTo(10), 1_500)).toEqual({ ranges: [{ from: null, to: null, after: 10, done: false }] });
+    expect(await walk.positionAfter(probe, pageUpTo(10), 1_500)).toEqual({
+      ranges: [{ from: null, to: null, after: 10, done: false }],
+    });
   });
 
   it("a highest Id that is not a safe integer is an invalid response", async () => {

@@ -53,7 +53,9 @@ describe("passStart: incremental pass", () => {
       grantedClaim({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: 42 }, since: SINCE }),
     );
     expect(start).toEqual({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: 42 } });
-    if (start.mode !== "incremental" || !("lastUpdateDate" in start.position)) throw new Error("expected a keyset position");
+    if (start.mode !== "incremental" || !("lastUpdateDate" in start.position)) {
+      throw new Error("expected a keyset position");
+    }
     expect(start.position.lastUpdateDate).toBe("2024-05-01T12:00:00.1234567-03:00");
   });
 
@@ -79,7 +81,9 @@ describe("passStart: incremental pass", () => {
 
   it("starts from since when the saved position has a date but no Id", () => {
     expect(
-      passStart(grantedClaim({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: null }, since: SINCE })),
+      passStart(
+        grantedClaim({ mode: "incremental", position: { lastUpdateDate: RAW_7_DIGITS, lastId: null }, since: SINCE }),
+      ),
     ).toEqual({ mode: "incremental", position: { since: SINCE } });
   });
 

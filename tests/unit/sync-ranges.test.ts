@@ -126,7 +126,9 @@ describe("parseRangesPosition", () => {
   });
 
   it("rejects the legacy {lastId} position, quoting it", () => {
-    expect(() => parseRangesPosition({ lastId: 123 })).toThrow('a full pass\'s stored position has no Id ranges: {"lastId":123}');
+    expect(() => parseRangesPosition({ lastId: 123 })).toThrow(
+      'a full pass\'s stored position has no Id ranges: {"lastId":123}',
+    );
   });
 
   it("rejects an empty list of ranges and a position that is not an object", () => {
@@ -142,20 +144,36 @@ describe("parseRangesPosition", () => {
   it("rejects unbounded ranges in the middle and bounds that do not increase", () => {
     const twoWhole = { ranges: [{ from: null, to: null, after: null }, { from: null, to: null, after: null }] };
     expect(() => parseRangesPosition(twoWhole)).toThrow(/do not cover the Id space/);
-    const backwards = { ranges: [{ from: null, to: 100, after: null }, { from: 100, to: 50, after: null }, { from: 50, to: null, after: null }] };
+    const backwards = {
+      ranges: [{ from: null, to: 100, after: null }, { from: 100, to: 50, after: null }, {
+        from: 50,
+        to: null,
+        after: null,
+      }],
+    };
     expect(() => parseRangesPosition(backwards)).toThrow(/do not cover the Id space/);
   });
 
   it("rejects a first range with a lower bound and a last range with an upper bound", () => {
-    expect(() => parseRangesPosition({ ranges: [{ from: 10, to: null, after: null }] })).toThrow(/do not cover the Id space/);
-    expect(() => parseRangesPosition({ ranges: [{ from: null, to: 100, after: 50 }] })).toThrow(/do not cover the Id space/);
+    expect(() => parseRangesPosition({ ranges: [{ from: 10, to: null, after: null }] })).toThrow(
+      /do not cover the Id space/,
+    );
+    expect(() => parseRangesPosition({ ranges: [{ from: null, to: 100, after: 50 }] })).toThrow(
+      /do not cover the Id space/,
+    );
   });
 
   it("rejects a bound or position that is not a safe integer, naming the range", () => {
-    expect(() => parseRangesPosition({ ranges: [{ from: null, to: null, after: 1.5 }] })).toThrow(/^range 0 of the stored position/);
-    expect(() => parseRangesPosition({ ranges: [{ from: null, to: "9", after: null }, { from: 9, to: null, after: null }] }))
+    expect(() => parseRangesPosition({ ranges: [{ from: null, to: null, after: 1.5 }] })).toThrow(
+      /^range 0 of the stored position/,
+    );
+    expect(() =>
+      parseRangesPosition({ ranges: [{ from: null, to: "9", after: null }, { from: 9, to: null, after: null }] })
+    )
       .toThrow(/^range 0 of the stored position/);
-    expect(() => parseRangesPosition({ ranges: [{ from: null, to: 9, after: null }, { from: 9, to: null, after: 2 ** 53 }] }))
+    expect(() =>
+      parseRangesPosition({ ranges: [{ from: null, to: 9, after: null }, { from: 9, to: null, after: 2 ** 53 }] })
+    )
       .toThrow(/^range 1 of the stored position/);
   });
 });

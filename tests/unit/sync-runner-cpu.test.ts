@@ -21,7 +21,9 @@ describe("runSync: CPU budget", () => {
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "ingestPage", "ingestPage", "endPartial"]);
     expect(outcome.body).toMatchObject({ status: "partial", cpuMs: 80 });
     expect(String(outcome.body["stoppedBy"])).toMatch(/^CPU budget \(SYNC_CPU_BUDGET_MS/);
-    expect(events).toContainEqual(expect.objectContaining({ event: "run-partial", runId: RUN_ID, pages: 4, cpuMs: 80 }));
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: "run-partial", runId: RUN_ID, pages: 4, cpuMs: 80 }),
+    );
   });
 
   it("budgets this invocation's CPU: what earlier invocations used on the worker does not count", async () => {
@@ -39,7 +41,12 @@ describe("runSync: CPU budget", () => {
     // Default budget 800 would allow 40 pages; the worker's ceiling 1 700 allows: page 1 always
     // (1 620); page 2 (1 620 + 30 ≤ 1 700 → 1 640); page 3 (1 670 ≤ 1 700 → 1 660); page 4
     // (1 690 ≤ 1 700 → 1 680); then 1 680 + 30 > 1 700 → stop after 4.
-    const { ploomes, run } = setup({ env: { PLOOMES_PAGE_SIZE: "2" }, steps: fullPages(50), cpuPerRequestMs: 20, worker });
+    const { ploomes, run } = setup({
+      env: { PLOOMES_PAGE_SIZE: "2" },
+      steps: fullPages(50),
+      cpuPerRequestMs: 20,
+      worker,
+    });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(4);
     expect(String(outcome.body["stoppedBy"])).toContain("2 s per worker");

@@ -6,9 +6,9 @@ import { createPloomesClient } from "../../supabase/functions/_shared/ploomes/cl
 import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
 import { createFakeClock, createManualTimers } from "./ploomes-fakes.ts";
 import {
-  createFakeWorker,
   API_KEY,
   createFakeDb,
+  createFakeWorker,
   deals,
   grantedClaim,
   makeConfig,
@@ -20,7 +20,7 @@ import {
   slow,
   untilAborted,
 } from "./sync-fakes.ts";
-import { REQUEST, RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
+import { REQUEST, RUN_ID, setup, STATS_AFTER } from "./sync-runner-setup.ts";
 
 /** Lets every pending promise callback run (no clock involved). */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -97,7 +97,12 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
     expect(outcome.status).toBe(409);
     expect(ploomes.requests).toHaveLength(1);
     expect(db.fns()).toEqual(["claim", "heartbeat", "failRun"]);
-    expect(db.callsTo("failRun")[0]).toMatchObject({ runId: RUN_ID, httpStatus: 409, error: lost.message, hint: "run 8 took over" });
+    expect(db.callsTo("failRun")[0]).toMatchObject({
+      runId: RUN_ID,
+      httpStatus: 409,
+      error: lost.message,
+      hint: "run 8 took over",
+    });
     expect(outcome.body).toMatchObject({ error: lost.message, hint: "run 8 took over", ploomesStatus: null });
     expect(events.map((event) => event["event"])).toEqual(["run-start", "run-failed"]);
     expect(timers.pending()).toBe(0);
@@ -158,7 +163,15 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
         }),
     });
     const outcome = await runSync(
-      { config: makeConfig(), db, ploomes, now: clock.now, log: () => undefined, schedule: beatTimers.schedule, worker: createFakeWorker(clock.now()) },
+      {
+        config: makeConfig(),
+        db,
+        ploomes,
+        now: clock.now,
+        log: () => undefined,
+        schedule: beatTimers.schedule,
+        worker: createFakeWorker(clock.now()),
+      },
       REQUEST,
     );
     expect(fetches).toBe(1); // not retried as a network error
@@ -194,7 +207,11 @@ describe("runSync: lease heartbeat while waiting on Ploomes", () => {
     const outcome = await run();
     expect(outcome.status).toBe(200);
     expect(db.fns()).toEqual(["claim", "heartbeat", "heartbeat", "ingestPage", "finishPass"]);
-    expect(events).toContainEqual({ event: "heartbeat-failed", runId: RUN_ID, error: "unexpected error: Error: connection reset" });
+    expect(events).toContainEqual({
+      event: "heartbeat-failed",
+      runId: RUN_ID,
+      error: "unexpected error: Error: connection reset",
+    });
     expect(timers.pending()).toBe(0);
   });
 });
@@ -207,7 +224,13 @@ describe("runSync: paging rules and warnings reach the database", () => {
     });
     const outcome = await run();
     expect(outcome.status).toBe(200);
-    expect(ploomes.requests.map((_, index) => ploomes.filterOf(index))).toEqual([null, "Id gt 2", "Id gt 2", "Id gt 4", "Id gt 4"]);
+    expect(ploomes.requests.map((_, index) => ploomes.filterOf(index))).toEqual([
+      null,
+      "Id gt 2",
+      "Id gt 2",
+      "Id gt 4",
+      "Id gt 4",
+    ]);
     const [first, second] = db.callsTo("ingestPage");
     expect(first?.warnings).toEqual([]);
     expect(second?.warnings).toHaveLength(1);
@@ -251,7 +274,9 @@ describe("runSync: paging rules and warnings reach the database", () => {
   });
 
   it("once a short page was followed by more rows (the server caps pages), only two empty answers end the pass", async () => {
-    const { db, ploomes, run } = setup({ steps: [page(deals(1, 5)), page(deals(6, 7)), page(deals(8, 8)), ...passEnd()] });
+    const { db, ploomes, run } = setup({
+      steps: [page(deals(1, 5)), page(deals(6, 7)), page(deals(8, 8)), ...passEnd()],
+    });
     const outcome = await run();
     expect(outcome.status).toBe(200);
     expect(ploomes.requests).toHaveLength(5);

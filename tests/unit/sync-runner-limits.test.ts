@@ -7,20 +7,19 @@ import {
   deals,
   fails,
   grantedClaim,
-  page,
   maxIdAnswer,
+  page,
   passEnd,
   refusingProducts,
   runSummary,
   shortPageEnd,
   T0,
 } from "./sync-fakes.ts";
-import { REQUEST, RUN_ID, STATS_AFTER, http, setup } from "./sync-runner-setup.ts";
+import { http, REQUEST, RUN_ID, setup, STATS_AFTER } from "./sync-runner-setup.ts";
 import type { Env } from "../../supabase/functions/_shared/config/config.ts";
 import type { RunnerDeps } from "../../supabase/functions/_shared/sync/runner.ts";
 import { runSync } from "../../supabase/functions/_shared/sync/runner.ts";
-import { createFakeDb, createFakePloomes, createManualClock,
-  createFakeWorker, makeConfig } from "./sync-fakes.ts";
+import { createFakeDb, createFakePloomes, createFakeWorker, createManualClock, makeConfig } from "./sync-fakes.ts";
 import type { PageStep } from "./sync-fakes.ts";
 
 describe("runSync: time budget", () => {
@@ -42,7 +41,14 @@ describe("runSync: time budget", () => {
     expect(outcome.body["status"]).toBe("partial");
     expect(outcome.body["durationMs"]).toBe(600);
     expect(outcome.body["stoppedBy"]).toMatch(/^time budget/);
-    expect(events).toContainEqual(expect.objectContaining({ event: "run-partial", runId: RUN_ID, pages: 2, reason: expect.stringMatching(/^time budget/) }));
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        event: "run-partial",
+        runId: RUN_ID,
+        pages: 2,
+        reason: expect.stringMatching(/^time budget/),
+      }),
+    );
   });
 
   it("hands the first page a full request timeout and later pages the budget's deadline", async () => {
@@ -67,7 +73,11 @@ describe("runSync: time budget", () => {
 
   it("never estimates a page below 50 ms: 10 ms pages stop after exactly 96", async () => {
     // After k pages the clock is at 10k; another is fetched while 10k + 50 ≤ 1000, i.e. k ≤ 95.
-    const { db, ploomes, run } = setup({ env: { SYNC_TIME_BUDGET_MS: "1000", PLOOMES_PAGE_SIZE: "1" }, steps: Array.from({ length: 200 }, (_, index) => page([deal(index + 1)])), msPerRequest: 10 });
+    const { db, ploomes, run } = setup({
+      env: { SYNC_TIME_BUDGET_MS: "1000", PLOOMES_PAGE_SIZE: "1" },
+      steps: Array.from({ length: 200 }, (_, index) => page([deal(index + 1)])),
+      msPerRequest: 10,
+    });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(96);
     expect(db.callsTo("ingestPage")).toHaveLength(96);
@@ -109,7 +119,11 @@ describe("runSync: time budget", () => {
     // 5 s at the default 90/min: ⌈(5 000 + 250) × 90 / 60 000⌉ = ⌈7.9⌉ = 8 ranges wanted, so the
     // highest Id is asked (9). (2, 9] holds ⌊7 / 2⌋ = 3 pages of 2 → 3 ranges, ⌈7 / 3⌉ = 3 Ids
     // each: (·, 5], (5, 8], (8, ·). Then 10 s are gone: partial.
-    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), maxIdAnswer(9)], msPerRequest: 5_000 });
+    const { db, ploomes, run } = setup({
+      env: BUDGET_ENV,
+      steps: [page(deals(1, 2)), maxIdAnswer(9)],
+      msPerRequest: 5_000,
+    });
     const outcome = await run();
     expect(ploomes.requests.map((request) => request.path)).toHaveLength(2);
     expect(ploomes.requests[1]?.path).toBe("/Deals?$orderby=Id%20desc&$top=1&$select=Id");
@@ -127,7 +141,11 @@ describe("runSync: time budget", () => {
   it("a pass whose end is confirmed within the budget finishes instead of ending partial", async () => {
     // 100 ms requests: page 1 ends at 100, the short page 2 at 200; at 200 + 150 ≤ 1000 the
     // empty answer after it is fetched (200 → 300) and the pass is complete.
-    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...shortPageEnd()], msPerRequest: 100 });
+    const { db, ploomes, run } = setup({
+      env: BUDGET_ENV,
+      steps: [page(deals(1, 2)), page([deal(3)]), ...shortPageEnd()],
+      msPerRequest: 100,
+    });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(3);
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "finishPass"]);
@@ -136,7 +154,11 @@ describe("runSync: time budget", () => {
 
   it("a short page is not taken for the end: when the budget runs out after it, the run ends partial", async () => {
     // 300 ms requests: the short page 2 ends at 600; 600 + 450 > 1000 → partial, nothing finished.
-    const { db, ploomes, run } = setup({ env: BUDGET_ENV, steps: [page(deals(1, 2)), page([deal(3)]), ...passEnd()], msPerRequest: 300 });
+    const { db, ploomes, run } = setup({
+      env: BUDGET_ENV,
+      steps: [page(deals(1, 2)), page([deal(3)]), ...passEnd()],
+      msPerRequest: 300,
+    });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(2);
     expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "endPartial"]);
@@ -217,10 +239,22 @@ describe("runSync: Products expansion fallback", () => {
     expect(ploomes.requests[1]?.path).not.toContain("Products(");
     expect(db.fns()).toEqual(["claim", "failRun"]);
     expect(db.callsTo("failRun")).toEqual([
-      { fn: "failRun", runId: RUN_ID, error: second.message, hint: second.hint, httpStatus: 502, stats: STATS_AFTER(2) },
+      {
+        fn: "failRun",
+        runId: RUN_ID,
+        error: second.message,
+        hint: second.hint,
+        httpStatus: 502,
+        stats: STATS_AFTER(2),
+      },
     ]);
     expect(outcome.status).toBe(502);
-    expect(outcome.body).toMatchObject({ status: "failed", ploomesStatus: 403, error: second.message, hint: second.hint });
+    expect(outcome.body).toMatchObject({
+      status: "failed",
+      ploomesStatus: 403,
+      error: second.message,
+      hint: second.hint,
+    });
   });
 
   it("does not retry a 403 when products are already known to be unavailable", async () => {
@@ -288,7 +322,14 @@ describe("runSync: failures", () => {
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(1); // no Products fallback for a 401
     expect(db.callsTo("failRun")).toEqual([
-      { fn: "failRun", runId: RUN_ID, error: unauthorized.message, hint: unauthorized.hint, httpStatus: 502, stats: STATS_AFTER(1) },
+      {
+        fn: "failRun",
+        runId: RUN_ID,
+        error: unauthorized.message,
+        hint: unauthorized.hint,
+        httpStatus: 502,
+        stats: STATS_AFTER(1),
+      },
     ]);
     expect(outcome.status).toBe(502);
     expect(outcome.body).toMatchObject({

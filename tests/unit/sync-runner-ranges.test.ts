@@ -20,7 +20,7 @@ import {
   runSummary,
 } from "./sync-fakes.ts";
 import type { IngestCall } from "./sync-fakes.ts";
-import { RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
+import { RUN_ID, setup, STATS_AFTER } from "./sync-runner-setup.ts";
 
 const PAGES_OF_10: Env = { PLOOMES_PAGE_SIZE: "10" };
 const MAX_ID_PATH = "/Deals?$orderby=Id%20desc&$top=1&$select=Id";
@@ -65,7 +65,15 @@ describe("runSync: a new full pass on a slow API walks Id ranges concurrently", 
     expect(ploomes.requests.filter((request) => requestKey(request) === MAX_ID_QUERY)).toHaveLength(1);
     expect(ploomes.requests[0]?.path).toContain("$orderby=Id&");
     expect(ploomes.requests[1]?.path).toBe(MAX_ID_PATH);
-    expect(db.fns()).toEqual(["claim", "ingestPage", "ingestPage", "ingestPage", "ingestPage", "ingestPage", "finishPass"]);
+    expect(db.fns()).toEqual([
+      "claim",
+      "ingestPage",
+      "ingestPage",
+      "ingestPage",
+      "ingestPage",
+      "ingestPage",
+      "finishPass",
+    ]);
     expect(db.callsTo("finishPass")[0]?.stats).toEqual(STATS_AFTER(10));
   });
 
@@ -88,9 +96,23 @@ describe("runSync: a new full pass on a slow API walks Id ranges concurrently", 
 
     // Per range, its pages in order: the rows, and the range's `after` at the page's last Id.
     const byRange = (range: number) => rest.filter((call) => call.range === range);
-    expect(byRange(0).map((call) => call.rows.map((row) => row.id))).toEqual([[11, 12, 13, 14, 15, 16, 17, 18, 19, 20], [21, 22, 23, 24, 25]]);
+    expect(byRange(0).map((call) => call.rows.map((row) => row.id))).toEqual([
+      [11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+      [21, 22, 23, 24, 25],
+    ]);
     expect(byRange(0).map((call) => rangesOf(call)[0]?.after)).toEqual([20, 25]);
-    expect(byRange(1).map((call) => call.rows.map((row) => row.id))).toEqual([[41, 42, 43, 44, 45, 46, 47, 48, 49, 50]]);
+    expect(byRange(1).map((call) => call.rows.map((row) => row.id))).toEqual([[
+      41,
+      42,
+      43,
+      44,
+      45,
+      46,
+      47,
+      48,
+      49,
+      50,
+    ]]);
     expect(byRange(1).map((call) => rangesOf(call)[1]?.after)).toEqual([50]);
     expect(byRange(2).map((call) => call.rows.map((row) => row.id))).toEqual([[71, 72, 73, 74, 75]]);
     expect(byRange(2).map((call) => rangesOf(call)[2]?.after)).toEqual([75]);
@@ -121,7 +143,9 @@ describe("runSync: a new full pass on a slow API walks Id ranges concurrently", 
     await fast.run();
     expect(one.unused()).toEqual({});
     expect(fast.ploomes.requests).toHaveLength(3);
-    expect(fast.db.callsTo("ingestPage")[0]?.position).toEqual({ ranges: [{ from: null, to: null, after: 10, done: false }] });
+    expect(fast.db.callsTo("ingestPage")[0]?.position).toEqual({
+      ranges: [{ from: null, to: null, after: 10, done: false }],
+    });
 
     const two = byFilter({
       [NO_FILTER]: [page(deals(1, 10))],
@@ -196,7 +220,9 @@ describe("runSync: resuming a full pass in ranges", () => {
 
   it("a pass whose ranges are all done goes straight to the finish", async () => {
     const done = STORED.map((range) => ({ ...range, done: true }));
-    const { db, ploomes, run } = setup({ claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { ranges: done } }) });
+    const { db, ploomes, run } = setup({
+      claim: grantedClaim({ runId: RUN_ID, mode: "full", resumed: true, position: { ranges: done } }),
+    });
     const outcome = await run();
     expect(ploomes.requests).toHaveLength(0);
     expect(db.fns()).toEqual(["claim", "finishPass"]);
@@ -210,11 +236,17 @@ describe("runSync: the finish in slices", () => {
   it("calls finishPass again while it answers running: running, running, succeeded → three calls", async () => {
     const { db, run, events } = setup({
       steps: passEnd(),
-      db: { finishPass: finishAnswers(finishRunning({ finishing: "sweep" }), finishRunning({ finishing: "refresh" }), done) },
+      db: {
+        finishPass: finishAnswers(finishRunning({ finishing: "sweep" }), finishRunning({ finishing: "refresh" }), done),
+      },
     });
     const outcome = await run();
     expect(db.fns()).toEqual(["claim", "finishPass", "finishPass", "finishPass"]);
-    expect(db.callsTo("finishPass").map((call) => call.stats)).toEqual([STATS_AFTER(2), STATS_AFTER(2), STATS_AFTER(2)]);
+    expect(db.callsTo("finishPass").map((call) => call.stats)).toEqual([
+      STATS_AFTER(2),
+      STATS_AFTER(2),
+      STATS_AFTER(2),
+    ]);
     expect(outcome.status).toBe(200);
     expect(outcome.body["status"]).toBe("succeeded");
     expect(events.filter((event) => event["event"] === "run-end")).toHaveLength(1);
@@ -223,7 +255,10 @@ describe("runSync: the finish in slices", () => {
   it("a claim of a pass that is finishing makes no Ploomes request: only finish calls", async () => {
     const { db, ploomes, run } = setup({
       claim: grantedClaim({
-        runId: RUN_ID, mode: "full", resumed: true, finishing: true,
+        runId: RUN_ID,
+        mode: "full",
+        resumed: true,
+        finishing: true,
         position: { ranges: [{ from: null, to: null, after: 500, done: true }] },
       }),
       db: { finishPass: finishAnswers(finishRunning(), done) },
@@ -239,7 +274,12 @@ describe("runSync: the finish in slices", () => {
     // again); call 2 ends at 800 (800 + 600 > 1 000) → partial, the finish resumes next run.
     const { db, run, events } = setup({
       env: { SYNC_TIME_BUDGET_MS: "1000" },
-      claim: grantedClaim({ runId: RUN_ID, finishing: true, resumed: true, position: { ranges: [{ from: null, to: null, after: 5, done: true }] } }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        finishing: true,
+        resumed: true,
+        position: { ranges: [{ from: null, to: null, after: 5, done: true }] },
+      }),
       db: { finishPass: finishAnswers(finishRunning()) },
       finishMs: 400,
     });
@@ -248,7 +288,9 @@ describe("runSync: the finish in slices", () => {
     expect(outcome.status).toBe(200);
     expect(outcome.body["status"]).toBe("partial");
     expect(outcome.body["durationMs"]).toBe(800);
-    expect(outcome.body["stoppedBy"]).toBe("time budget (SYNC_TIME_BUDGET_MS or the worker's remaining wall clock), while finishing the pass");
+    expect(outcome.body["stoppedBy"]).toBe(
+      "time budget (SYNC_TIME_BUDGET_MS or the worker's remaining wall clock), while finishing the pass",
+    );
     expect(events).toContainEqual(expect.objectContaining({ event: "run-partial", runId: RUN_ID }));
   });
 
@@ -256,7 +298,12 @@ describe("runSync: the finish in slices", () => {
     const { db, run } = setup({
       env: { SYNC_TIME_BUDGET_MS: "1000" },
       claimMs: 5_000,
-      claim: grantedClaim({ runId: RUN_ID, finishing: true, resumed: true, position: { ranges: [{ from: null, to: null, after: 5, done: true }] } }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        finishing: true,
+        resumed: true,
+        position: { ranges: [{ from: null, to: null, after: 5, done: true }] },
+      }),
       db: { finishPass: finishAnswers(finishRunning()) },
     });
     const outcome = await run();

@@ -13,8 +13,8 @@ import type { ScheduleTimeout } from "../../supabase/functions/_shared/ploomes/t
 import { createManualTimers } from "./ploomes-fakes.ts";
 import {
   createFakeDb,
-  createFakeWorker,
   createFakePloomes,
+  createFakeWorker,
   createManualClock,
   FAKE_RETRIES,
   FAKE_THROTTLED_WAITS,
@@ -56,12 +56,20 @@ export function setup(options: SetupOptions = {}) {
     onClaim: () => clock.advance(options.claimMs ?? 0),
     ingestPage: (call) => {
       clock.advance(options.ingestMs ?? 0);
-      return { stored: call.rows.length, inserted: call.rows.length, updated: 0, unchanged: 0, rejected: call.rejects.length };
+      return {
+        stored: call.rows.length,
+        inserted: call.rows.length,
+        updated: 0,
+        unchanged: 0,
+        rejected: call.rejects.length,
+      };
     },
     ...options.db,
     finishPass: (call) => {
       clock.advance(options.finishMs ?? 0);
-      return options.db?.finishPass ? options.db.finishPass(call) : runSummary({ runId: call.runId, status: "succeeded" });
+      return options.db?.finishPass
+        ? options.db.finishPass(call)
+        : runSummary({ runId: call.runId, status: "succeeded" });
     },
   });
   const worker = options.worker ?? createFakeWorker(T0);
@@ -85,7 +93,16 @@ export function setup(options: SetupOptions = {}) {
     worker,
   };
   const eventNames = (): unknown[] => events.map((event) => event["event"]);
-  return { clock, db, ploomes, events, eventNames, timers, worker, run: (request: SyncRequest = REQUEST) => runSync(deps, request) };
+  return {
+    clock,
+    db,
+    ploomes,
+    events,
+    eventNames,
+    timers,
+    worker,
+    run: (request: SyncRequest = REQUEST) => runSync(deps, request),
+  };
 }
 
 export function http(status: number, body = ""): PloomesHttpError {
@@ -96,7 +113,11 @@ export function http(status: number, body = ""): PloomesHttpError {
   });
 }
 
-export const STATS_AFTER = (requests: number) => ({ requests, retries: FAKE_RETRIES, throttledWaits: FAKE_THROTTLED_WAITS });
+export const STATS_AFTER = (requests: number) => ({
+  requests,
+  retries: FAKE_RETRIES,
+  throttledWaits: FAKE_THROTTLED_WAITS,
+});
 
 /** `<base URL> key:sha256:<first 16 hex digits>`, computed with node:crypto, not the code under test. */
 export function expectedSource(baseUrl: string, apiKey: string): string {

@@ -11,7 +11,7 @@ import {
   runSummary,
   shortPageEnd,
 } from "./sync-fakes.ts";
-import { expectedSource, RUN_ID, STATS_AFTER, setup } from "./sync-runner-setup.ts";
+import { expectedSource, RUN_ID, setup, STATS_AFTER } from "./sync-runner-setup.ts";
 
 describe("runSync: claim", () => {
   it("passes the request and the configuration to claim (lease = ceil(2 × request timeout), source = base URL + key fingerprint)", async () => {
@@ -81,7 +81,13 @@ const oneRange = (after: number) => ({ ranges: [{ from: null, to: null, after, d
 
 describe("runSync: a full pass", () => {
   it("walks two pages (300 + 10), stores each with its position, then finishes the pass", async () => {
-    const summary = runSummary({ runId: RUN_ID, status: "succeeded", pages: 2, dealsFetched: 310, customersChanged: 4 });
+    const summary = runSummary({
+      runId: RUN_ID,
+      status: "succeeded",
+      pages: 2,
+      dealsFetched: 310,
+      customersChanged: 4,
+    });
     // 100 ms answers at the default 90/min: ⌈(100 + 250) × 90 / 60 000⌉ = ⌈0.525⌉ = 1 range, so
     // no request for the highest Id.
     const { db, ploomes, run, eventNames } = setup({
@@ -186,7 +192,12 @@ describe("runSync: a full pass", () => {
   });
 
   it("passes SYNC_MAX_REJECT_RATIO and SYNC_MAX_DELETE_RATIO to finishPass and answers 502 when the pass fails there", async () => {
-    const failed = runSummary({ runId: RUN_ID, status: "failed", error: "3 of 10 deals failed validation", hint: "see rejects" });
+    const failed = runSummary({
+      runId: RUN_ID,
+      status: "failed",
+      error: "3 of 10 deals failed validation",
+      hint: "see rejects",
+    });
     const { db, run } = setup({
       env: { SYNC_MAX_REJECT_RATIO: "0.05", SYNC_MAX_DELETE_RATIO: "0.25" },
       steps: [page(deals(1, 3)), ...shortPageEnd()],
@@ -222,7 +233,9 @@ describe("runSync: a full pass", () => {
     expect(ploomes.requests).toHaveLength(0);
     expect(db.fns()).toEqual(["claim", "failRun"]);
     expect(outcome.status).toBe(500);
-    expect(outcome.body["error"]).toBe('unexpected error: Error: a full pass\'s stored position has no Id ranges: {"lastId":123}');
+    expect(outcome.body["error"]).toBe(
+      'unexpected error: Error: a full pass\'s stored position has no Id ranges: {"lastId":123}',
+    );
   });
 });
 
@@ -231,7 +244,13 @@ describe("runSync: incremental passes", () => {
     const saved = "2024-05-01T12:00:00.1234567-03:00";
     const later = "2024-05-01T12:00:00.1234568-03:00";
     const { db, ploomes, run } = setup({
-      claim: grantedClaim({ runId: RUN_ID, mode: "incremental", resumed: true, position: { lastUpdateDate: saved, lastId: 42 }, since: null }),
+      claim: grantedClaim({
+        runId: RUN_ID,
+        mode: "incremental",
+        resumed: true,
+        position: { lastUpdateDate: saved, lastId: 42 },
+        since: null,
+      }),
       steps: [page([deal(41, { LastUpdateDate: later }), deal(43, { LastUpdateDate: later })]), ...shortPageEnd()],
     });
     const outcome = await run();
@@ -239,7 +258,10 @@ describe("runSync: incremental passes", () => {
       "LastUpdateDate gt 2024-05-01T12:00:00.1234567-03:00 or (LastUpdateDate eq 2024-05-01T12:00:00.1234567-03:00 and Id gt 42)",
     );
     expect(ploomes.paramOf(0, "$orderby")).toBe("LastUpdateDate,Id");
-    expect(db.callsTo("ingestPage")[0]?.position).toEqual({ lastUpdateDate: "2024-05-01T12:00:00.1234568-03:00", lastId: 43 });
+    expect(db.callsTo("ingestPage")[0]?.position).toEqual({
+      lastUpdateDate: "2024-05-01T12:00:00.1234568-03:00",
+      lastId: 43,
+    });
     expect(outcome.status).toBe(200);
   });
 
@@ -273,7 +295,9 @@ describe("runSync: invalid deals", () => {
   it("passes invalid deals to ingestPage as rejects {id, field, reason} and the valid ones as rows", async () => {
     const badStatus = deal(2, { StatusId: "won" });
     const badId = deal(0, { Id: "x-17" });
-    const badDiscount = deal(4, { Products: [{ ProductId: 77, Quantity: 1, UnitPrice: 10, Discount: 120, Total: 10 }] });
+    const badDiscount = deal(4, {
+      Products: [{ ProductId: 77, Quantity: 1, UnitPrice: 10, Discount: 120, Total: 10 }],
+    });
     const { db, run } = setup({ steps: [page([deal(1), badStatus, badId, deal(3), badDiscount]), ...shortPageEnd()] });
     const outcome = await run();
     const call = db.callsTo("ingestPage")[0];

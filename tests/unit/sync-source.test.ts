@@ -39,14 +39,18 @@ describe("sourceIdentity", () => {
       expect(identity).toBe(`${BASE} key:sha256:${fingerprint(key)}`);
     }
     const identity = await sourceIdentity(BASE, KEY);
-    for (let start = 0; start + 8 <= KEY.length; start += 1) expect(identity).not.toContain(KEY.slice(start, start + 8));
+    for (let start = 0; start + 8 <= KEY.length; start += 1) {
+      expect(identity).not.toContain(KEY.slice(start, start + 8));
+    }
   });
 
   it("ignores trailing slashes on the base URL", async () => {
     const plain = await sourceIdentity(BASE, KEY);
     expect(await sourceIdentity(`${BASE}/`, KEY)).toBe(plain);
     expect(await sourceIdentity(`${BASE}///`, KEY)).toBe(plain);
-    expect(await sourceIdentity("http://127.0.0.1:54340/api/", KEY)).toBe(`http://127.0.0.1:54340/api key:sha256:${fingerprint(KEY)}`);
+    expect(await sourceIdentity("http://127.0.0.1:54340/api/", KEY)).toBe(
+      `http://127.0.0.1:54340/api key:sha256:${fingerprint(KEY)}`,
+    );
   });
 
   it("is stable: the same inputs give the same identity", async () => {

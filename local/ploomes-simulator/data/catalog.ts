@@ -3,7 +3,12 @@
 
 import { formatInstant } from "../instant.ts";
 import {
-  emailFor, generateCnpj, generateCompanyName, generateCpf, generatePersonName, generateProductTemplate,
+  emailFor,
+  generateCnpj,
+  generateCompanyName,
+  generateCpf,
+  generatePersonName,
+  generateProductTemplate,
 } from "./brazil.ts";
 import { CONTACT_TYPE_COMPANY, CONTACT_TYPE_PERSON, CURRENCY_BRL, type Row } from "./model.ts";
 import type { Random } from "./prng.ts";
@@ -26,15 +31,26 @@ export function generateContacts(random: Random, count: number, epochSeconds: nu
     const updated = randomInstant(random, created.seconds, epochSeconds - 1);
     const isCompany = random.chance(0.72);
     const base = {
-      Id: id, StatusId: random.int(1, 3), OwnerId: random.pick(OWNER_IDS), OriginId: null,
-      CreateDate: formatInstant(created), LastUpdateDate: formatInstant(updated),
+      Id: id,
+      StatusId: random.int(1, 3),
+      OwnerId: random.pick(OWNER_IDS),
+      OriginId: null,
+      CreateDate: formatInstant(created),
+      LastUpdateDate: formatInstant(updated),
     };
     if (isCompany) {
       const { name, legalName } = generateCompanyName(random);
       const cnpj = random.chance(0.95) ? uniqueDocument(() => generateCnpj(random)) : null;
       contacts.push({
-        ...base, Name: name, LegalName: legalName, TypeId: CONTACT_TYPE_COMPANY, CNPJ: cnpj, CPF: null,
-        Register: cnpj, CompanyId: null, Email: emailFor("contato", name),
+        ...base,
+        Name: name,
+        LegalName: legalName,
+        TypeId: CONTACT_TYPE_COMPANY,
+        CNPJ: cnpj,
+        CPF: null,
+        Register: cnpj,
+        CompanyId: null,
+        Email: emailFor("contato", name),
       });
       companyIds.push(id);
     } else {
@@ -42,8 +58,15 @@ export function generateContacts(random: Random, count: number, epochSeconds: nu
       const cpf = random.chance(0.92) ? uniqueDocument(() => generateCpf(random)) : null;
       const companyId = companyIds.length > 0 && random.chance(0.6) ? random.pick(companyIds) : null;
       contacts.push({
-        ...base, Name: name, LegalName: null, TypeId: CONTACT_TYPE_PERSON, CNPJ: null, CPF: cpf,
-        Register: cpf, CompanyId: companyId, Email: emailFor(name, random.pick(["gmail", "outlook", "uol", "terra"])),
+        ...base,
+        Name: name,
+        LegalName: null,
+        TypeId: CONTACT_TYPE_PERSON,
+        CNPJ: null,
+        CPF: cpf,
+        Register: cpf,
+        CompanyId: companyId,
+        Email: emailFor(name, random.pick(["gmail", "outlook", "uol", "terra"])),
       });
     }
   }
@@ -53,10 +76,20 @@ export function generateContacts(random: Random, count: number, epochSeconds: nu
 /** Key order of a contact as the model declares it, so snapshots read like API rows. */
 function orderContact(c: Row): Row {
   return {
-    Id: c.Id ?? null, Name: c.Name ?? null, LegalName: c.LegalName ?? null, TypeId: c.TypeId ?? null,
-    CNPJ: c.CNPJ ?? null, CPF: c.CPF ?? null, Register: c.Register ?? null, CompanyId: c.CompanyId ?? null,
-    StatusId: c.StatusId ?? null, OwnerId: c.OwnerId ?? null, OriginId: c.OriginId ?? null,
-    Email: c.Email ?? null, CreateDate: c.CreateDate ?? null, LastUpdateDate: c.LastUpdateDate ?? null,
+    Id: c.Id ?? null,
+    Name: c.Name ?? null,
+    LegalName: c.LegalName ?? null,
+    TypeId: c.TypeId ?? null,
+    CNPJ: c.CNPJ ?? null,
+    CPF: c.CPF ?? null,
+    Register: c.Register ?? null,
+    CompanyId: c.CompanyId ?? null,
+    StatusId: c.StatusId ?? null,
+    OwnerId: c.OwnerId ?? null,
+    OriginId: c.OriginId ?? null,
+    Email: c.Email ?? null,
+    CreateDate: c.CreateDate ?? null,
+    LastUpdateDate: c.LastUpdateDate ?? null,
   };
 }
 

@@ -2,7 +2,16 @@
 // and quotes share one clock, so every stamp is strictly later than every date in the whole data
 // set — an incremental sync reading any of those sets sees each change after its cursor.
 
-import { addTicks, compareInstants, formatInstant, type Instant, instantFromMs, instantOf, TICKS_PER_MS, TICKS_PER_SECOND } from "../instant.ts";
+import {
+  addTicks,
+  compareInstants,
+  formatInstant,
+  type Instant,
+  instantFromMs,
+  instantOf,
+  TICKS_PER_MS,
+  TICKS_PER_SECOND,
+} from "../instant.ts";
 import type { EntityType, Row } from "./model.ts";
 import { type Random, streamFor } from "./prng.ts";
 import { randomFractionTicks } from "./values.ts";
@@ -28,7 +37,9 @@ export class MutationClock {
   next(): string {
     const step = this.random.int(1, MAX_STAMP_STEP_SECONDS) * TICKS_PER_SECOND + randomFractionTicks(this.random);
     const stepped = addTicks(this.last, step);
-    const wall = this.wallClockMs === null ? null : addTicks(instantFromMs(this.wallClockMs()), randomFractionTicks(this.random) % TICKS_PER_MS);
+    const wall = this.wallClockMs === null
+      ? null
+      : addTicks(instantFromMs(this.wallClockMs()), randomFractionTicks(this.random) % TICKS_PER_MS);
     this.last = wall !== null && compareInstants(wall, stepped) > 0 ? wall : stepped;
     return formatInstant(this.last);
   }

@@ -25,7 +25,7 @@ export class SortedCollection {
   constructor(initial: readonly Row[], options: { readonly indexed: boolean } = { indexed: true }) {
     this.rows = [...initial].sort((a, b) => idOf(a) - idOf(b));
     this.byId = options.indexed ? new Map() : null;
-    if (this.byId) for (const row of this.rows) this.byId.set(idOf(row), row);
+    if (this.byId) { for (const row of this.rows) this.byId.set(idOf(row), row); }
   }
 
   all(): readonly Row[] {

@@ -6,16 +6,34 @@ import { compareInstants, formatInstant, type Instant } from "../instant.ts";
 import { CURRENCY_BRL, type Row, STATUS_LOST, STATUS_OPEN, STATUS_WON } from "./model.ts";
 import type { Random } from "./prng.ts";
 import {
-  DAY, FIRST_DEAL_ID, FIRST_LINE_ITEM_ID, lineTotal, midnightOf, money, nextId, OWNER_IDS, randomInstant, round2, YEAR,
+  DAY,
+  FIRST_DEAL_ID,
+  FIRST_LINE_ITEM_ID,
+  lineTotal,
+  midnightOf,
+  money,
+  nextId,
+  OWNER_IDS,
+  randomInstant,
+  round2,
+  YEAR,
 } from "./values.ts";
 
 const MAX_LINE_ITEMS = 6;
 /** Deal outcome mix of a typical B2B funnel: more lost than won, a quarter still open. */
 const STATUS_MIX: readonly (readonly [number, number])[] = [
-  [STATUS_OPEN, 25], [STATUS_WON, 35], [STATUS_LOST, 40],
+  [STATUS_OPEN, 25],
+  [STATUS_WON, 35],
+  [STATUS_LOST, 40],
 ];
 const LINE_COUNT_MIX: readonly (readonly [number, number])[] = [
-  [0, 15], [1, 30], [2, 22], [3, 14], [4, 9], [5, 6], [6, 4],
+  [0, 15],
+  [1, 30],
+  [2, 22],
+  [3, 14],
+  [4, 9],
+  [5, 6],
+  [6, 4],
 ];
 const DISCOUNTS = [2, 3, 5, 7.5, 10, 12, 15, 20, 25];
 
@@ -69,7 +87,11 @@ export function generateDeals(random: Random, count: number, epochSeconds: numbe
     const lines = generateLineItems(random, id, ctx.products, lineIds);
     if (lines.length > 0) ctx.lineItems.set(id, lines);
     const linesTotal = round2(lines.reduce((sum, l) => sum + (typeof l.Total === "number" ? l.Total : 0), 0));
-    const amount = lines.length > 0 && random.chance(0.9) ? linesTotal : random.chance(0.05) ? 0 : money(random, 500, 200_000);
+    const amount = lines.length > 0 && random.chance(0.9)
+      ? linesTotal
+      : random.chance(0.05)
+      ? 0
+      : money(random, 500, 200_000);
     const startDate = random.chance(0.3) ? midnightOf(created) : created;
     deals.push({
       Id: id,

@@ -14,13 +14,29 @@
 
 import { compareInstants, formatInstant, type Instant, instantOf } from "../instant.ts";
 import {
-  APPROVAL_APPROVED, APPROVAL_PENDING, APPROVAL_REJECTED, CURRENCY_BRL, idOf, NO_BONUS, type Row, type Scalar, STATUS_OPEN,
+  APPROVAL_APPROVED,
+  APPROVAL_PENDING,
+  APPROVAL_REJECTED,
+  CURRENCY_BRL,
+  idOf,
+  NO_BONUS,
+  type Row,
+  type Scalar,
+  STATUS_OPEN,
   STATUS_WON,
 } from "./model.ts";
 import { type Random, streamFor } from "./prng.ts";
 import {
-  DAY, FIRST_ORDER_ID, FIRST_ORDER_LINE_ID, FIRST_QUOTE_ID, FIRST_QUOTE_LINE_ID, lineTotal, midnightOf, nextId,
-  randomInstant, round2,
+  DAY,
+  FIRST_ORDER_ID,
+  FIRST_ORDER_LINE_ID,
+  FIRST_QUOTE_ID,
+  FIRST_QUOTE_LINE_ID,
+  lineTotal,
+  midnightOf,
+  nextId,
+  randomInstant,
+  round2,
 } from "./values.ts";
 
 /** One kind of document as the store takes it: rows and every line, both in Id order, and lines per document. */
@@ -132,7 +148,12 @@ class DocumentDates {
   }
 }
 
-export function generateDocuments(seed: number, deals: readonly Row[], lineItems: ReadonlyMap<number, Row[]>, epochSeconds: number): GeneratedDocuments {
+export function generateDocuments(
+  seed: number,
+  deals: readonly Row[],
+  lineItems: ReadonlyMap<number, Row[]>,
+  epochSeconds: number,
+): GeneratedDocuments {
   const orderRandom = streamFor(seed, "orders");
   const quoteRandom = streamFor(seed, "quotes");
   const dates = new DocumentDates();
@@ -161,31 +182,54 @@ function addOpenQuote(random: Random, quotes: DocumentWriter, deal: Row, lines: 
   const createdText = formatInstant(created);
   quotes.number += 1;
   addQuote(quotes, deal, lines, {
-    review: FIRST_REVIEW, last: true, status: APPROVAL_PENDING, date: quotes.dates.dateOf(random, created, createdText),
-    created: createdText, updated: formatInstant(updated), reprice: null,
+    review: FIRST_REVIEW,
+    last: true,
+    status: APPROVAL_PENDING,
+    date: quotes.dates.dateOf(random, created, createdText),
+    created: createdText,
+    updated: formatInstant(updated),
+    reprice: null,
   });
 }
 
 /** Review 1 then review 2 of one quote number; returns the approved review's Id, or null. */
 function addQuoteHistory(
-  random: Random, quotes: DocumentWriter, deal: Row, lines: readonly Row[], dates: { readonly created: Instant; readonly finish: Instant },
+  random: Random,
+  quotes: DocumentWriter,
+  deal: Row,
+  lines: readonly Row[],
+  dates: { readonly created: Instant; readonly finish: Instant },
 ): number | null {
   const { created: dealCreated, finish } = dates;
   const pending = random.chance(PENDING_HISTORY_SHARE);
-  const firstCreated = between(random, dealCreated, dealCreated.seconds + Math.floor((finish.seconds - dealCreated.seconds) * FIRST_REVIEW_SPAN));
+  const firstCreated = between(
+    random,
+    dealCreated,
+    dealCreated.seconds + Math.floor((finish.seconds - dealCreated.seconds) * FIRST_REVIEW_SPAN),
+  );
   const secondCreated = between(random, firstCreated, finish.seconds);
   const secondUpdated = between(random, secondCreated, finish.seconds);
   const firstText = formatInstant(firstCreated);
   const secondText = formatInstant(secondCreated);
   quotes.number += 1;
   addQuote(quotes, deal, lines, {
-    review: FIRST_REVIEW, last: false, status: pending ? APPROVAL_PENDING : APPROVAL_REJECTED, date: quotes.dates.dateOf(random, firstCreated, firstText),
+    review: FIRST_REVIEW,
+    last: false,
+    status: pending ? APPROVAL_PENDING : APPROVAL_REJECTED,
+    date: quotes.dates.dateOf(random, firstCreated, firstText),
     // Review 1 was last touched when review 2 replaced it.
-    created: firstText, updated: secondText, reprice: random,
+    created: firstText,
+    updated: secondText,
+    reprice: random,
   });
   const second = addQuote(quotes, deal, lines, {
-    review: SECOND_REVIEW, last: true, status: pending ? APPROVAL_PENDING : APPROVAL_APPROVED, date: quotes.dates.dateOf(random, secondCreated, secondText),
-    created: secondText, updated: formatInstant(secondUpdated), reprice: null,
+    review: SECOND_REVIEW,
+    last: true,
+    status: pending ? APPROVAL_PENDING : APPROVAL_APPROVED,
+    date: quotes.dates.dateOf(random, secondCreated, secondText),
+    created: secondText,
+    updated: formatInstant(secondUpdated),
+    reprice: null,
   });
   return pending ? null : second;
 }
@@ -215,15 +259,35 @@ function addQuote(quotes: DocumentWriter, deal: Row, dealLines: readonly Row[], 
     }
     amount += num(total);
     lines.push({
-      Id: quotes.nextLineId(), QuoteId: id, DealId: deal.Id ?? null, ContactId: deal.ContactId ?? null, QuoteDate: spec.date,
-      ProductId: line.ProductId ?? null, ProductName: line.ProductName ?? null, Quantity: line.Quantity ?? null,
-      UnitPrice: unitPrice, Discount: discount, Total: total, Ordination: line.Ordination ?? null,
+      Id: quotes.nextLineId(),
+      QuoteId: id,
+      DealId: deal.Id ?? null,
+      ContactId: deal.ContactId ?? null,
+      QuoteDate: spec.date,
+      ProductId: line.ProductId ?? null,
+      ProductName: line.ProductName ?? null,
+      Quantity: line.Quantity ?? null,
+      UnitPrice: unitPrice,
+      Discount: discount,
+      Total: total,
+      Ordination: line.Ordination ?? null,
     });
   }
   quotes.add({
-    Id: id, QuoteNumber: quotes.number, ReviewNumber: spec.review, LastReview: spec.last, ApprovalStatusId: spec.status,
-    DealId: deal.Id ?? null, ContactId: deal.ContactId ?? null, PersonId: deal.PersonId ?? null, Amount: round2(amount),
-    Discount: NO_DOCUMENT_DISCOUNT, Date: spec.date, CurrencyId: CURRENCY_BRL, CreateDate: spec.created, LastUpdateDate: spec.updated,
+    Id: id,
+    QuoteNumber: quotes.number,
+    ReviewNumber: spec.review,
+    LastReview: spec.last,
+    ApprovalStatusId: spec.status,
+    DealId: deal.Id ?? null,
+    ContactId: deal.ContactId ?? null,
+    PersonId: deal.PersonId ?? null,
+    Amount: round2(amount),
+    Discount: NO_DOCUMENT_DISCOUNT,
+    Date: spec.date,
+    CurrencyId: CURRENCY_BRL,
+    CreateDate: spec.created,
+    LastUpdateDate: spec.updated,
   }, lines);
   return id;
 }
@@ -238,9 +302,17 @@ function earlierTerms(random: Random, unitPrice: number, discount: number): { un
 
 /** One order with all the deal's lines, or two that split them (each with at least one line). */
 function addOrders(
-  random: Random, orders: DocumentWriter, deal: Row, lines: readonly Row[], quoteId: number | null, finish: Instant, latest: number,
+  random: Random,
+  orders: DocumentWriter,
+  deal: Row,
+  lines: readonly Row[],
+  quoteId: number | null,
+  finish: Instant,
+  latest: number,
 ): void {
-  const split = lines.length >= MIN_LINES_TO_SPLIT && random.chance(TWO_ORDERS_SHARE) ? random.int(1, lines.length - 1) : lines.length;
+  const split = lines.length >= MIN_LINES_TO_SPLIT && random.chance(TWO_ORDERS_SHARE)
+    ? random.int(1, lines.length - 1)
+    : lines.length;
   const first = between(random, finish, Math.min(finish.seconds + ORDER_LAG_DAYS * DAY, latest));
   addOrder(random, orders, deal, lines, 0, split, first, quoteId, latest);
   if (split < lines.length) {
@@ -250,8 +322,15 @@ function addOrders(
 }
 
 function addOrder(
-  random: Random, orders: DocumentWriter, deal: Row, dealLines: readonly Row[], from: number, to: number,
-  created: Instant, quoteId: number | null, latest: number,
+  random: Random,
+  orders: DocumentWriter,
+  deal: Row,
+  dealLines: readonly Row[],
+  from: number,
+  to: number,
+  created: Instant,
+  quoteId: number | null,
+  latest: number,
 ): void {
   const id = orders.nextId();
   const createdText = formatInstant(created);
@@ -264,16 +343,35 @@ function addOrder(
     if (line === undefined) continue;
     amount += num(line.Total);
     lines.push({
-      Id: orders.nextLineId(), OrderId: id, DealId: deal.Id ?? null, ContactId: deal.ContactId ?? null, OrderDate: date,
-      ProductId: line.ProductId ?? null, ProductName: line.ProductName ?? null, Quantity: line.Quantity ?? null,
-      UnitPrice: line.UnitPrice ?? null, Discount: line.Discount ?? null, Bonus: NO_BONUS,
-      Total: line.Total ?? null, Ordination: i - from,
+      Id: orders.nextLineId(),
+      OrderId: id,
+      DealId: deal.Id ?? null,
+      ContactId: deal.ContactId ?? null,
+      OrderDate: date,
+      ProductId: line.ProductId ?? null,
+      ProductName: line.ProductName ?? null,
+      Quantity: line.Quantity ?? null,
+      UnitPrice: line.UnitPrice ?? null,
+      Discount: line.Discount ?? null,
+      Bonus: NO_BONUS,
+      Total: line.Total ?? null,
+      Ordination: i - from,
     });
   }
   orders.number += 1;
   orders.add({
-    Id: id, OrderNumber: orders.number, Date: date, DealId: deal.Id ?? null, ContactId: deal.ContactId ?? null,
-    PersonId: deal.PersonId ?? null, StageId: null, Amount: round2(amount), Discount: NO_DOCUMENT_DISCOUNT, OriginQuoteId: quoteId,
-    CurrencyId: CURRENCY_BRL, CreateDate: createdText, LastUpdateDate: formatInstant(updated),
+    Id: id,
+    OrderNumber: orders.number,
+    Date: date,
+    DealId: deal.Id ?? null,
+    ContactId: deal.ContactId ?? null,
+    PersonId: deal.PersonId ?? null,
+    StageId: null,
+    Amount: round2(amount),
+    Discount: NO_DOCUMENT_DISCOUNT,
+    OriginQuoteId: quoteId,
+    CurrencyId: CURRENCY_BRL,
+    CreateDate: createdText,
+    LastUpdateDate: formatInstant(updated),
   }, lines);
 }

@@ -11,8 +11,16 @@ import { SortedCollection } from "./collection.ts";
 import type { DocumentData } from "./document-generator.ts";
 import { buildLines, sumTotals } from "./line-input.ts";
 import {
-  APPROVAL_PENDING, APPROVAL_STATUSES, CURRENCY_BRL, ENTITY_TYPES, type EntityType, idOf, NO_BONUS, type RawEntity,
-  type Row, type Scalar,
+  APPROVAL_PENDING,
+  APPROVAL_STATUSES,
+  CURRENCY_BRL,
+  ENTITY_TYPES,
+  type EntityType,
+  idOf,
+  NO_BONUS,
+  type RawEntity,
+  type Row,
+  type Scalar,
 } from "./model.ts";
 import { isPlainObject, validateFields } from "./validate.ts";
 import { FIRST_ORDER_ID, FIRST_ORDER_LINE_ID, FIRST_QUOTE_ID, FIRST_QUOTE_LINE_ID } from "./values.ts";
@@ -42,21 +50,39 @@ const FIRST_REVIEW = 1;
 
 const quoteProblems = (row: Row): string[] => [
   ...(typeof row.ApprovalStatusId === "number" && APPROVAL_STATUSES.includes(row.ApprovalStatusId)
-    ? [] : ["ApprovalStatusId must be one of 1 (pending), 2 (approved), 3 (rejected)"]),
-  ...(typeof row.ReviewNumber === "number" && row.ReviewNumber >= FIRST_REVIEW ? [] : ["ReviewNumber must be an integer ≥ 1"]),
+    ? []
+    : ["ApprovalStatusId must be one of 1 (pending), 2 (approved), 3 (rejected)"]),
+  ...(typeof row.ReviewNumber === "number" && row.ReviewNumber >= FIRST_REVIEW
+    ? []
+    : ["ReviewNumber must be an integer ≥ 1"]),
   ...(typeof row.LastReview === "boolean" ? [] : ["LastReview must be true or false"]),
 ];
 
 export const DOCUMENT_SPECS: Readonly<Record<DocumentKind, DocumentSpec>> = {
   orders: {
-    kind: "orders", type: ENTITY_TYPES.Order, lineType: ENTITY_TYPES.OrderProduct, parentKey: "OrderId",
-    dateKey: "OrderDate", numberKey: "OrderNumber", firstId: FIRST_ORDER_ID, firstLineId: FIRST_ORDER_LINE_ID,
-    defaults: {}, lineDefaults: { Bonus: NO_BONUS }, problems: () => [],
+    kind: "orders",
+    type: ENTITY_TYPES.Order,
+    lineType: ENTITY_TYPES.OrderProduct,
+    parentKey: "OrderId",
+    dateKey: "OrderDate",
+    numberKey: "OrderNumber",
+    firstId: FIRST_ORDER_ID,
+    firstLineId: FIRST_ORDER_LINE_ID,
+    defaults: {},
+    lineDefaults: { Bonus: NO_BONUS },
+    problems: () => [],
   },
   quotes: {
-    kind: "quotes", type: ENTITY_TYPES.Quote, lineType: ENTITY_TYPES.QuoteProduct, parentKey: "QuoteId",
-    dateKey: "QuoteDate", numberKey: "QuoteNumber", firstId: FIRST_QUOTE_ID, firstLineId: FIRST_QUOTE_LINE_ID,
-    defaults: { ReviewNumber: FIRST_REVIEW, LastReview: true, ApprovalStatusId: APPROVAL_PENDING }, lineDefaults: {},
+    kind: "quotes",
+    type: ENTITY_TYPES.Quote,
+    lineType: ENTITY_TYPES.QuoteProduct,
+    parentKey: "QuoteId",
+    dateKey: "QuoteDate",
+    numberKey: "QuoteNumber",
+    firstId: FIRST_QUOTE_ID,
+    firstLineId: FIRST_QUOTE_LINE_ID,
+    defaults: { ReviewNumber: FIRST_REVIEW, LastReview: true, ApprovalStatusId: APPROVAL_PENDING },
+    lineDefaults: {},
     problems: quoteProblems,
   },
 };
@@ -103,7 +129,9 @@ export class DocumentSet {
     const fields = validateFields(type, body, [PRODUCTS]);
     const id = typeof fields.Id === "number" ? fields.Id : (this.rows.maxId() ?? firstId - 1) + 1;
     if (this.rows.get(id)) throw new AdminError(409, `${kind}: Id ${id} already exists`);
-    if (!("DealId" in fields)) throw new AdminError(400, `invalid ${type.name}`, ["DealId is required (a deal's Id, or null)"]);
+    if (!("DealId" in fields)) {
+      throw new AdminError(400, `invalid ${type.name}`, ["DealId is required (a deal's Id, or null)"]);
+    }
     const deal = this.dealOf(fields.DealId);
     const stamp = this.env.clock.next();
     const row: Row = Object.fromEntries(type.properties.map((p) => [p.name, null]));
@@ -111,7 +139,11 @@ export class DocumentSet {
       row,
       { Date: stamp, CreateDate: stamp, LastUpdateDate: stamp, CurrencyId: CURRENCY_BRL, Amount: 0, Discount: 0 },
       this.spec.defaults,
-      { [numberKey]: numberKey in fields ? null : this.nextNumber(), ContactId: deal?.ContactId ?? null, PersonId: deal?.PersonId ?? null },
+      {
+        [numberKey]: numberKey in fields ? null : this.nextNumber(),
+        ContactId: deal?.ContactId ?? null,
+        PersonId: deal?.PersonId ?? null,
+      },
       fields,
       { Id: id },
     );
@@ -123,7 +155,9 @@ export class DocumentSet {
   update(id: number, body: unknown, bump: boolean): RawEntity {
     const existing = this.existing(id);
     const fields = validateFields(this.spec.type, body, [PRODUCTS]);
-    if ("Id" in fields && fields.Id !== id) throw new AdminError(400, `the Id of ${this.spec.kind} ${id} cannot change`);
+    if ("Id" in fields && fields.Id !== id) {
+      throw new AdminError(400, `the Id of ${this.spec.kind} ${id} cannot change`);
+    }
     const row: Row = { ...existing, ...fields };
     if ("DealId" in fields && fields.DealId !== existing.DealId) {
       // A document moved to another deal takes that deal's customer unless the body names one.
@@ -172,7 +206,12 @@ export class DocumentSet {
 
   private parentFields(row: Row): Row {
     const { parentKey, dateKey } = this.spec;
-    return { [parentKey]: row.Id ?? null, DealId: row.DealId ?? null, ContactId: row.ContactId ?? null, [dateKey]: row.Date ?? null };
+    return {
+      [parentKey]: row.Id ?? null,
+      DealId: row.DealId ?? null,
+      ContactId: row.ContactId ?? null,
+      [dateKey]: row.Date ?? null,
+    };
   }
 
   /** New lines when the body has `Products`; undefined otherwise. */
@@ -197,7 +236,9 @@ export class DocumentSet {
       if (seen.has(id)) throw new AdminError(400, "invalid line items", [`line Id ${id} appears twice`]);
       seen.add(id);
       const owner = this.lines.get(id)?.[this.spec.parentKey];
-      if (owner !== undefined && owner !== documentId) throw new AdminError(409, `${this.spec.kind}: line Id ${id} belongs to ${String(owner)}`);
+      if (owner !== undefined && owner !== documentId) {
+        throw new AdminError(409, `${this.spec.kind}: line Id ${id} belongs to ${String(owner)}`);
+      }
     }
   }
 

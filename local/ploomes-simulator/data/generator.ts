@@ -49,7 +49,11 @@ export function generateDataset(options: GeneratorOptions): Dataset {
   const products = generateProducts(streamFor(options.seed, "products"), options.products, epoch.seconds);
   const lineItems = new Map<number, Row[]>();
   const deals = generateDeals(streamFor(options.seed, "deals"), options.deals, epoch.seconds, {
-    contacts, products, stages, lossReasons, lineItems,
+    contacts,
+    products,
+    stages,
+    lossReasons,
+    lineItems,
   });
   const { orders, quotes } = generateDocuments(options.seed, deals, lineItems, epoch.seconds);
   return { epoch, contacts, products, deals, lineItems, pipelines, stages, lossReasons, orders, quotes };

@@ -10,7 +10,10 @@ import { lineTotal, round2 } from "./values.ts";
 
 const MAX_DISCOUNT_PERCENT = 100;
 
-export const numberOr = (value: Scalar | undefined, fallback: number): number => (typeof value === "number" ? value : fallback);
+export const numberOr = (
+  value: Scalar | undefined,
+  fallback: number,
+): number => (typeof value === "number" ? value : fallback);
 
 export interface LineContext {
   /** The line entity type (DealProduct, OrderProduct, QuoteProduct): allowed keys and key order. */
@@ -35,7 +38,9 @@ export function buildLines(value: unknown, context: LineContext): Row[] {
     const quantity = numberOr(input.Quantity, 1);
     const unitPrice = numberOr(input.UnitPrice, numberOr(product?.UnitPrice, 0));
     const discount = numberOr(input.Discount, 0);
-    if (discount < 0 || discount > MAX_DISCOUNT_PERCENT) problems.push(`Products[${i}].Discount must be a percentage 0–100`);
+    if (discount < 0 || discount > MAX_DISCOUNT_PERCENT) {
+      problems.push(`Products[${i}].Discount must be a percentage 0–100`);
+    }
     const row: Row = Object.fromEntries(context.type.properties.map((p) => [p.name, null]));
     return Object.assign(row, context.defaults, input, {
       Id: typeof input.Id === "number" ? input.Id : context.nextId(),

@@ -17,8 +17,20 @@ export interface PropertyDef {
 }
 
 export type TypeName =
-  | "Deal" | "Contact" | "Product" | "DealProduct" | "DealStatus" | "Stage" | "Pipeline"
-  | "LossReason" | "Account" | "DeletedDeal" | "Order" | "OrderProduct" | "Quote" | "QuoteProduct";
+  | "Deal"
+  | "Contact"
+  | "Product"
+  | "DealProduct"
+  | "DealStatus"
+  | "Stage"
+  | "Pipeline"
+  | "LossReason"
+  | "Account"
+  | "DeletedDeal"
+  | "Order"
+  | "OrderProduct"
+  | "Quote"
+  | "QuoteProduct";
 
 /** What navigations read from; the store implements it. */
 export interface NavigationSource {
@@ -80,7 +92,11 @@ function byKey(
 }
 
 /** A collection navigation to the rows that `lines` finds for the row's Id. */
-function linesOf(name: string, target: TypeName, lines: (source: NavigationSource, id: number) => readonly Row[]): CollectionNavigation {
+function linesOf(
+  name: string,
+  target: TypeName,
+  lines: (source: NavigationSource, id: number) => readonly Row[],
+): CollectionNavigation {
   return {
     name,
     target,
@@ -99,54 +115,136 @@ function entityType(name: TypeName, properties: PropertyDef[], navigations: Navi
 }
 
 const DEAL_PROPERTIES = props({
-  Id: "int", Title: "string", ContactId: "int", ContactName: "string", PersonId: "int",
-  PersonName: "string", PipelineId: "int", StageId: "int", StatusId: "int", Amount: "decimal",
-  StartAmount: "decimal", CurrencyId: "int", OwnerId: "int", CreatorId: "int", LossReasonId: "int",
-  OriginId: "int", DealNumber: "int", CreateDate: "datetime", StartDate: "datetime",
-  FinishDate: "datetime", LastUpdateDate: "datetime",
+  Id: "int",
+  Title: "string",
+  ContactId: "int",
+  ContactName: "string",
+  PersonId: "int",
+  PersonName: "string",
+  PipelineId: "int",
+  StageId: "int",
+  StatusId: "int",
+  Amount: "decimal",
+  StartAmount: "decimal",
+  CurrencyId: "int",
+  OwnerId: "int",
+  CreatorId: "int",
+  LossReasonId: "int",
+  OriginId: "int",
+  DealNumber: "int",
+  CreateDate: "datetime",
+  StartDate: "datetime",
+  FinishDate: "datetime",
+  LastUpdateDate: "datetime",
 });
 
 const CONTACT_PROPERTIES = props({
-  Id: "int", Name: "string", LegalName: "string", TypeId: "int", CNPJ: "string", CPF: "string",
-  Register: "string", CompanyId: "int", StatusId: "int", OwnerId: "int", OriginId: "int",
-  Email: "string", CreateDate: "datetime", LastUpdateDate: "datetime",
+  Id: "int",
+  Name: "string",
+  LegalName: "string",
+  TypeId: "int",
+  CNPJ: "string",
+  CPF: "string",
+  Register: "string",
+  CompanyId: "int",
+  StatusId: "int",
+  OwnerId: "int",
+  OriginId: "int",
+  Email: "string",
+  CreateDate: "datetime",
+  LastUpdateDate: "datetime",
 });
 
 const PRODUCT_PROPERTIES = props({
-  Id: "int", Code: "string", Name: "string", UnitPrice: "decimal", CurrencyId: "int",
-  GroupId: "int", FamilyId: "int", Suspended: "bool", MeasurementUnit: "string",
-  CreateDate: "datetime", LastUpdateDate: "datetime",
+  Id: "int",
+  Code: "string",
+  Name: "string",
+  UnitPrice: "decimal",
+  CurrencyId: "int",
+  GroupId: "int",
+  FamilyId: "int",
+  Suspended: "bool",
+  MeasurementUnit: "string",
+  CreateDate: "datetime",
+  LastUpdateDate: "datetime",
 });
 
 const LINE_ITEM_PROPERTIES = props({
-  Id: "int", DealId: "int", ProductId: "int", ProductName: "string", Quantity: "decimal",
-  UnitPrice: "decimal", Discount: "decimal", Total: "decimal", Ordination: "int",
+  Id: "int",
+  DealId: "int",
+  ProductId: "int",
+  ProductName: "string",
+  Quantity: "decimal",
+  UnitPrice: "decimal",
+  Discount: "decimal",
+  Total: "decimal",
+  Ordination: "int",
 });
 
 // Orders and quotes (sales documents) and their lines, with the property names Ploomes' Orders
 // and Quotes entities use. Lines repeat their document's DealId, ContactId and date, as Ploomes'
 // OrderProduct/QuoteProduct rows do, so a walk of the @Products sets alone can attribute them.
 const ORDER_PROPERTIES = props({
-  Id: "int", OrderNumber: "int", Date: "datetime", DealId: "int", ContactId: "int", PersonId: "int",
-  StageId: "int", Amount: "decimal", Discount: "decimal", OriginQuoteId: "int", CurrencyId: "int",
-  CreateDate: "datetime", LastUpdateDate: "datetime",
+  Id: "int",
+  OrderNumber: "int",
+  Date: "datetime",
+  DealId: "int",
+  ContactId: "int",
+  PersonId: "int",
+  StageId: "int",
+  Amount: "decimal",
+  Discount: "decimal",
+  OriginQuoteId: "int",
+  CurrencyId: "int",
+  CreateDate: "datetime",
+  LastUpdateDate: "datetime",
 });
 
 const ORDER_LINE_PROPERTIES = props({
-  Id: "int", OrderId: "int", DealId: "int", ContactId: "int", OrderDate: "datetime", ProductId: "int",
-  ProductName: "string", Quantity: "decimal", UnitPrice: "decimal", Discount: "decimal", Bonus: "decimal",
-  Total: "decimal", Ordination: "int",
+  Id: "int",
+  OrderId: "int",
+  DealId: "int",
+  ContactId: "int",
+  OrderDate: "datetime",
+  ProductId: "int",
+  ProductName: "string",
+  Quantity: "decimal",
+  UnitPrice: "decimal",
+  Discount: "decimal",
+  Bonus: "decimal",
+  Total: "decimal",
+  Ordination: "int",
 });
 
 const QUOTE_PROPERTIES = props({
-  Id: "int", QuoteNumber: "int", ReviewNumber: "int", LastReview: "bool", ApprovalStatusId: "int",
-  DealId: "int", ContactId: "int", PersonId: "int", Amount: "decimal", Discount: "decimal",
-  Date: "datetime", CurrencyId: "int", CreateDate: "datetime", LastUpdateDate: "datetime",
+  Id: "int",
+  QuoteNumber: "int",
+  ReviewNumber: "int",
+  LastReview: "bool",
+  ApprovalStatusId: "int",
+  DealId: "int",
+  ContactId: "int",
+  PersonId: "int",
+  Amount: "decimal",
+  Discount: "decimal",
+  Date: "datetime",
+  CurrencyId: "int",
+  CreateDate: "datetime",
+  LastUpdateDate: "datetime",
 });
 
 const QUOTE_LINE_PROPERTIES = props({
-  Id: "int", QuoteId: "int", DealId: "int", ContactId: "int", QuoteDate: "datetime", ProductId: "int",
-  ProductName: "string", Quantity: "decimal", UnitPrice: "decimal", Discount: "decimal", Total: "decimal",
+  Id: "int",
+  QuoteId: "int",
+  DealId: "int",
+  ContactId: "int",
+  QuoteDate: "datetime",
+  ProductId: "int",
+  ProductName: "string",
+  Quantity: "decimal",
+  UnitPrice: "decimal",
+  Discount: "decimal",
+  Total: "decimal",
   Ordination: "int",
 });
 

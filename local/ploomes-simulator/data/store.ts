@@ -12,8 +12,17 @@ import { DOCUMENT_SPECS, type DocumentKind, DocumentSet } from "./documents.ts";
 import type { Dataset } from "./generator.ts";
 import { buildLines, sumTotals } from "./line-input.ts";
 import {
-  CONTACT_TYPE_COMPANY, CURRENCY_BRL, DEAL_STATUSES, ENTITY_TYPES, type EntityType, idOf,
-  type NavigationSource, type RawEntity, type Row, type Scalar, STATUS_OPEN,
+  CONTACT_TYPE_COMPANY,
+  CURRENCY_BRL,
+  DEAL_STATUSES,
+  ENTITY_TYPES,
+  type EntityType,
+  idOf,
+  type NavigationSource,
+  type RawEntity,
+  type Row,
+  type Scalar,
+  STATUS_OPEN,
 } from "./model.ts";
 import { isPlainObject, validateFields } from "./validate.ts";
 import { FIRST_CONTACT_ID, FIRST_DEAL_ID, FIRST_PRODUCT_ID } from "./values.ts";
@@ -90,26 +99,54 @@ export class Store implements NavigationSource {
     this.lineItemsByDeal = dataset.lineItems;
     this.epoch = dataset.epoch;
     this.clock = new MutationClock(dataset.epoch, seed, wallClockMs);
-    const env = { clock: this.clock, deal: (id: number) => this.deals.get(id), product: (id: number) => this.products.get(id) };
+    const env = {
+      clock: this.clock,
+      deal: (id: number) => this.deals.get(id),
+      product: (id: number) => this.products.get(id),
+    };
     this.orders = new DocumentSet(DOCUMENT_SPECS.orders, dataset.orders, env);
     this.quotes = new DocumentSet(DOCUMENT_SPECS.quotes, dataset.quotes, env);
     let maxLineId = 0;
-    for (const items of this.lineItemsByDeal.values()) for (const item of items) maxLineId = Math.max(maxLineId, idOf(item));
+    for (const items of this.lineItemsByDeal.values()) {
+      for (const item of items) maxLineId = Math.max(maxLineId, idOf(item));
+    }
     this.nextLineItemId = maxLineId + 1;
   }
 
   // ---- NavigationSource -------------------------------------------------------------------
-  contact(id: number): Row | undefined { return this.contacts.get(id); }
-  product(id: number): Row | undefined { return this.products.get(id); }
-  deal(id: number): Row | undefined { return this.deals.get(id); }
-  lineItems(dealId: number): readonly Row[] { return this.lineItemsByDeal.get(dealId) ?? []; }
-  orderLines(orderId: number): readonly Row[] { return this.orders.linesOf(orderId); }
-  quoteLines(quoteId: number): readonly Row[] { return this.quotes.linesOf(quoteId); }
-  status(id: number): Row | undefined { return this.statuses.get(id); }
-  stage(id: number): Row | undefined { return this.stages.get(id); }
-  pipeline(id: number): Row | undefined { return this.pipelines.get(id); }
-  lossReason(id: number): Row | undefined { return this.lossReasons.get(id); }
-  stagesOf(pipelineId: number): readonly Row[] { return this.stages.all().filter((s) => s.PipelineId === pipelineId); }
+  contact(id: number): Row | undefined {
+    return this.contacts.get(id);
+  }
+  product(id: number): Row | undefined {
+    return this.products.get(id);
+  }
+  deal(id: number): Row | undefined {
+    return this.deals.get(id);
+  }
+  lineItems(dealId: number): readonly Row[] {
+    return this.lineItemsByDeal.get(dealId) ?? [];
+  }
+  orderLines(orderId: number): readonly Row[] {
+    return this.orders.linesOf(orderId);
+  }
+  quoteLines(quoteId: number): readonly Row[] {
+    return this.quotes.linesOf(quoteId);
+  }
+  status(id: number): Row | undefined {
+    return this.statuses.get(id);
+  }
+  stage(id: number): Row | undefined {
+    return this.stages.get(id);
+  }
+  pipeline(id: number): Row | undefined {
+    return this.pipelines.get(id);
+  }
+  lossReason(id: number): Row | undefined {
+    return this.lossReasons.get(id);
+  }
+  stagesOf(pipelineId: number): readonly Row[] {
+    return this.stages.all().filter((s) => s.PipelineId === pipelineId);
+  }
 
   // ---- reads ------------------------------------------------------------------------------
   private collection(kind: RowKind): SortedCollection {
@@ -177,7 +214,12 @@ export class Store implements NavigationSource {
     return this.raw(kind, row);
   }
 
-  update(kind: EntityKind, id: number, body: unknown, options: { bump: boolean; propagation: ContactNamePropagation }): RawEntity {
+  update(
+    kind: EntityKind,
+    id: number,
+    body: unknown,
+    options: { bump: boolean; propagation: ContactNamePropagation },
+  ): RawEntity {
     if (isDocumentKind(kind)) return this.documents(kind).update(id, body, options.bump);
     const existing = this.existing(kind, id);
     const fields = validateFields(TYPE_OF[kind], body, kind === "deals" ? ["Products"] : []);
@@ -219,8 +261,14 @@ export class Store implements NavigationSource {
     if (kind === "products") return { ...dates, CurrencyId: CURRENCY_BRL, Suspended: false, UnitPrice: 0 };
     const firstStage = this.stages.all()[0];
     return {
-      ...dates, StartDate: stamp, Title: `Negócio ${id}`, StatusId: STATUS_OPEN, Amount: 0, CurrencyId: CURRENCY_BRL,
-      PipelineId: firstStage?.PipelineId ?? null, StageId: firstStage?.Id ?? null,
+      ...dates,
+      StartDate: stamp,
+      Title: `Negócio ${id}`,
+      StatusId: STATUS_OPEN,
+      Amount: 0,
+      CurrencyId: CURRENCY_BRL,
+      PipelineId: firstStage?.PipelineId ?? null,
+      StageId: firstStage?.Id ?? null,
     };
   }
 

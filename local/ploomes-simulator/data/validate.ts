@@ -35,7 +35,9 @@ interface Checked {
 
 /** Collects the problems of one object of `type` fields; `prefix` locates it inside a larger body. */
 function checkFields(type: EntityType, body: unknown, extraKeys: readonly string[], prefix: string): Checked {
-  if (!isPlainObject(body)) return { row: {}, problems: [`${prefix || "the body"} must be a JSON object of ${type.name} fields`] };
+  if (!isPlainObject(body)) {
+    return { row: {}, problems: [`${prefix || "the body"} must be a JSON object of ${type.name} fields`] };
+  }
   const problems: string[] = [];
   const row: Row = {};
   for (const [key, value] of Object.entries(body)) {

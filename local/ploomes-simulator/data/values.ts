@@ -24,7 +24,14 @@ export const OWNER_IDS = [10003850, 10003857, 10003862, 10003871, 10003880, 1000
  * Observed values show up to 3 [obs]; .NET keeps 7, so a few carry more [inf].
  */
 const FRACTION_DIGITS: readonly (readonly [number, number])[] = [
-  [0, 10], [1, 8], [2, 17], [3, 40], [4, 6], [5, 6], [6, 6], [7, 7],
+  [0, 10],
+  [1, 8],
+  [2, 17],
+  [3, 40],
+  [4, 6],
+  [5, 6],
+  [6, 6],
+  [7, 7],
 ];
 
 export const round2 = (value: number): number => Math.round(value * 100) / 100;

@@ -5,7 +5,14 @@
 
 import { badRequest, forbidden } from "../errors.ts";
 import type { Instant } from "../instant.ts";
-import { ENTITY_TYPES, type EntityType, type NavigationDef, type PropertyDef, type PropertyType, type SingleNavigation } from "../data/model.ts";
+import {
+  ENTITY_TYPES,
+  type EntityType,
+  type NavigationDef,
+  type PropertyDef,
+  type PropertyType,
+  type SingleNavigation,
+} from "../data/model.ts";
 import type { CompareOp, Expr, Literal, OrderItem } from "./parser.ts";
 import type { ExpandItem, QueryOptions } from "./query-options.ts";
 
@@ -20,12 +27,30 @@ export interface BoundPath {
 }
 
 export type BoundExpr =
-  | { readonly kind: "logical"; readonly op: "and" | "or"; readonly left: BoundExpr; readonly right: BoundExpr; readonly type: "boolean" }
+  | {
+    readonly kind: "logical";
+    readonly op: "and" | "or";
+    readonly left: BoundExpr;
+    readonly right: BoundExpr;
+    readonly type: "boolean";
+  }
   | { readonly kind: "not"; readonly operand: BoundExpr; readonly type: "boolean" }
-  | { readonly kind: "compare"; readonly op: CompareOp; readonly left: BoundExpr; readonly right: BoundExpr; readonly operandType: ValueType; readonly type: "boolean" }
+  | {
+    readonly kind: "compare";
+    readonly op: CompareOp;
+    readonly left: BoundExpr;
+    readonly right: BoundExpr;
+    readonly operandType: ValueType;
+    readonly type: "boolean";
+  }
   | { readonly kind: "literal"; readonly value: RuntimeValue; readonly type: ValueType }
   | { readonly kind: "property"; readonly path: BoundPath; readonly type: ValueType }
-  | { readonly kind: "call"; readonly name: FunctionName; readonly args: readonly BoundExpr[]; readonly type: ValueType };
+  | {
+    readonly kind: "call";
+    readonly name: FunctionName;
+    readonly args: readonly BoundExpr[];
+    readonly type: ValueType;
+  };
 
 export interface BoundOrder {
   readonly path: BoundPath;
@@ -49,7 +74,11 @@ export interface BoundQuery {
 }
 
 const TYPE_OF_PROPERTY: Readonly<Record<PropertyType, ValueType>> = {
-  int: "number", decimal: "number", string: "string", bool: "boolean", datetime: "datetime",
+  int: "number",
+  decimal: "number",
+  string: "string",
+  bool: "boolean",
+  datetime: "datetime",
 };
 
 /** Signatures of the supported functions: argument types and result type. */
@@ -123,7 +152,11 @@ function bindPath(type: EntityType, segments: readonly string[], where: string):
     const navigation = current.navigationByName.get(segment);
     if (!navigation) throw forbidden(`${where}: '${segment}' is not a navigation of ${current.name}`);
     if (navigation.many) {
-      throw badRequest(`${where}: '${segments.join("/")}' goes through the collection '${segment}'; the simulator does not support any/all`);
+      throw badRequest(
+        `${where}: '${
+          segments.join("/")
+        }' goes through the collection '${segment}'; the simulator does not support any/all`,
+      );
     }
     navigations.push(navigation);
     current = ENTITY_TYPES[navigation.target];
@@ -131,7 +164,9 @@ function bindPath(type: EntityType, segments: readonly string[], where: string):
   const last = segments[segments.length - 1] ?? "";
   const property = current.propertyByName.get(last);
   if (!property) {
-    if (current.navigationByName.has(last)) throw badRequest(`${where}: navigation '${last}' cannot be used as a value`);
+    if (current.navigationByName.has(last)) {
+      throw badRequest(`${where}: navigation '${last}' cannot be used as a value`);
+    }
     throw forbidden(`${where}: '${last}' is not a property of ${current.name}`);
   }
   return { navigations, property, type: TYPE_OF_PROPERTY[property.type] };
@@ -151,12 +186,20 @@ function bindExpr(type: EntityType, expr: Expr, where: string): BoundExpr {
       return { kind: "logical", op: expr.op, left, right, type: "boolean" };
     }
     case "not":
-      return { kind: "not", operand: requireBoolean(bindExpr(type, expr.operand, where), "not", where), type: "boolean" };
+      return {
+        kind: "not",
+        operand: requireBoolean(bindExpr(type, expr.operand, where), "not", where),
+        type: "boolean",
+      };
     case "compare": {
       const left = bindExpr(type, expr.left, where);
       const right = bindExpr(type, expr.right, where);
       if (left.type !== "null" && right.type !== "null" && left.type !== right.type) {
-        throw badRequest(`${where}: operator '${expr.op}' at position ${expr.pos + 1} compares incompatible types ${left.type} and ${right.type}`);
+        throw badRequest(
+          `${where}: operator '${expr.op}' at position ${
+            expr.pos + 1
+          } compares incompatible types ${left.type} and ${right.type}`,
+        );
       }
       const operandType = left.type === "null" ? right.type : left.type;
       return { kind: "compare", op: expr.op, left, right, operandType, type: "boolean" };
@@ -173,7 +216,9 @@ function bindExpr(type: EntityType, expr: Expr, where: string): BoundExpr {
 }
 
 function bindCall(type: EntityType, expr: Expr & { kind: "call" }, where: string): BoundExpr {
-  if (!Object.hasOwn(FUNCTIONS, expr.name)) throw badRequest(`${where}: unknown function '${expr.name}' at position ${expr.pos + 1}`);
+  if (!Object.hasOwn(FUNCTIONS, expr.name)) {
+    throw badRequest(`${where}: unknown function '${expr.name}' at position ${expr.pos + 1}`);
+  }
   const name = expr.name as FunctionName;
   const signature = FUNCTIONS[name];
   if (expr.args.length !== signature.args.length) {
@@ -190,7 +235,9 @@ function bindCall(type: EntityType, expr: Expr & { kind: "call" }, where: string
 }
 
 function requireBoolean(expr: BoundExpr, operator: string, where: string): BoundExpr {
-  if (expr.type !== "boolean") throw badRequest(`${where}: '${operator}' needs true/false operands, got a ${expr.type}`);
+  if (expr.type !== "boolean") {
+    throw badRequest(`${where}: '${operator}' needs true/false operands, got a ${expr.type}`);
+  }
   return expr;
 }
 

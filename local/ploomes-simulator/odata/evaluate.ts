@@ -120,12 +120,18 @@ function compileCompare(expr: BoundExpr & { kind: "compare" }, source: Navigatio
     }
     const order = compareNonNull(a, b, operandType);
     switch (op) {
-      case "eq": return order === 0;
-      case "ne": return order !== 0;
-      case "gt": return order > 0;
-      case "ge": return order >= 0;
-      case "lt": return order < 0;
-      case "le": return order <= 0;
+      case "eq":
+        return order === 0;
+      case "ne":
+        return order !== 0;
+      case "gt":
+        return order > 0;
+      case "ge":
+        return order >= 0;
+      case "lt":
+        return order < 0;
+      case "le":
+        return order <= 0;
     }
   };
 }
@@ -146,12 +152,19 @@ function compileCall(expr: BoundExpr & { kind: "call" }, source: NavigationSourc
     };
   };
   switch (expr.name) {
-    case "contains": return withSecond((s, t) => s.includes(t));
-    case "startswith": return withSecond((s, t) => s.startsWith(t));
-    case "endswith": return withSecond((s, t) => s.endsWith(t));
-    case "tolower": return (row) => text(row)?.toLowerCase() ?? null;
-    case "toupper": return (row) => text(row)?.toUpperCase() ?? null;
-    case "trim": return (row) => text(row)?.trim() ?? null;
-    case "length": return (row) => text(row)?.length ?? null;
+    case "contains":
+      return withSecond((s, t) => s.includes(t));
+    case "startswith":
+      return withSecond((s, t) => s.startsWith(t));
+    case "endswith":
+      return withSecond((s, t) => s.endsWith(t));
+    case "tolower":
+      return (row) => text(row)?.toLowerCase() ?? null;
+    case "toupper":
+      return (row) => text(row)?.toUpperCase() ?? null;
+    case "trim":
+      return (row) => text(row)?.trim() ?? null;
+    case "length":
+      return (row) => text(row)?.length ?? null;
   }
 }

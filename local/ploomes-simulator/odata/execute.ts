@@ -45,7 +45,8 @@ export function planQuery(query: BoundQuery, source: NavigationSource): Plan {
   const orderby = query.orderby;
   const first = orderby[0];
   const idOrder = orderby.length === 0 ||
-    (orderby.length === 1 && first !== undefined && !first.descending && first.path.navigations.length === 0 && first.path.property.name === "Id");
+    (orderby.length === 1 && first !== undefined && !first.descending && first.path.navigations.length === 0 &&
+      first.path.property.name === "Id");
   return {
     select: query.select,
     predicate: query.filter ? compilePredicate(query.filter, source) : null,
@@ -62,7 +63,11 @@ export function planQuery(query: BoundQuery, source: NavigationSource): Plan {
  * Selects the rows of one page. `rows` must be sorted by Id when `sortedById` is set; `limit` is
  * the page size (null: no limit); `needTotal` forces a full scan to count every match.
  */
-export function runPlan(plan: Plan, rows: readonly Row[], options: { sortedById: boolean; limit: number | null; needTotal: boolean }): RowWindow {
+export function runPlan(
+  plan: Plan,
+  rows: readonly Row[],
+  options: { sortedById: boolean; limit: number | null; needTotal: boolean },
+): RowWindow {
   const { sortedById, limit, needTotal } = options;
   const { predicate, skip } = plan;
   const start = sortedById && plan.minId !== null ? lowerBoundById(rows, plan.minId) : 0;
@@ -122,7 +127,11 @@ function sortRows(rows: readonly Row[], keys: readonly SortKey[], needed: number
 const SELECTION_THRESHOLD = 4;
 
 /** The `count` smallest items in order; `compare` is a total order (it ends on the index). */
-function smallest(items: readonly Decorated[], count: number, compare: (a: Decorated, b: Decorated) => number): Decorated[] {
+function smallest(
+  items: readonly Decorated[],
+  count: number,
+  compare: (a: Decorated, b: Decorated) => number,
+): Decorated[] {
   const best: Decorated[] = [];
   for (const item of items) {
     const worst = best[best.length - 1];
@@ -147,7 +156,11 @@ export function shapeRow(plan: Plan, row: Row, source: NavigationSource): Shaped
   for (const property of plan.select) shaped[property.name] = row[property.name] ?? null;
   for (const { navigation, plan: nested } of plan.expand) {
     if (navigation.many) {
-      const window = runPlan(nested, navigation.resolve(row, source), { sortedById: false, limit: nested.top, needTotal: false });
+      const window = runPlan(nested, navigation.resolve(row, source), {
+        sortedById: false,
+        limit: nested.top,
+        needTotal: false,
+      });
       shaped[navigation.name] = window.rows.map((item) => shapeRow(nested, item, source));
     } else {
       const target = navigation.resolve(row, source);
@@ -170,11 +183,16 @@ function minIdOf(expr: BoundExpr): number | null {
   }
   if (expr.kind !== "compare") return null;
   const { left, right } = expr;
-  const isId = (e: BoundExpr) => e.kind === "property" && e.path.navigations.length === 0 && e.path.property.name === "Id";
+  const isId = (e: BoundExpr) =>
+    e.kind === "property" && e.path.navigations.length === 0 && e.path.property.name === "Id";
   const numberOf = (e: BoundExpr) => (e.kind === "literal" && typeof e.value === "number" ? e.value : null);
   // `N lt Id` is `Id gt N`: flip the operator when the literal is on the left.
   const flipped: Record<string, string> = { gt: "lt", ge: "le", lt: "gt", le: "ge", eq: "eq", ne: "ne" };
-  const [op, value] = isId(left) ? [expr.op, numberOf(right)] : isId(right) ? [flipped[expr.op], numberOf(left)] : [undefined, null];
+  const [op, value] = isId(left)
+    ? [expr.op, numberOf(right)]
+    : isId(right)
+    ? [flipped[expr.op], numberOf(left)]
+    : [undefined, null];
   if (value === null) return null;
   if (op === "gt") return Math.floor(value) + 1;
   if (op === "ge" || op === "eq") return Math.ceil(value);

@@ -77,11 +77,19 @@ function readNumberOrDate(text: string, pos: number, fail: (pos: number, message
     DATETIME.lastIndex = pos;
     const literal = DATETIME.exec(text)?.[0];
     if (literal === undefined) {
-      throw fail(pos, `date literal '${text.slice(pos, pos + 10)}' has no time; write a full datetime with an offset, e.g. ${text.slice(pos, pos + 10)}T00:00:00-03:00`);
+      throw fail(
+        pos,
+        `date literal '${text.slice(pos, pos + 10)}' has no time; write a full datetime with an offset, e.g. ${
+          text.slice(pos, pos + 10)
+        }T00:00:00-03:00`,
+      );
     }
     checkFollowing(text, pos + literal.length, fail);
     if (!/(?:Z|[+-]\d{2}:\d{2})$/.test(literal)) {
-      throw fail(pos, `datetime literal '${literal}' has no offset (Z or ±hh:mm); note that an unencoded '+' in a URL decodes to a space, so send '+' as %2B`);
+      throw fail(
+        pos,
+        `datetime literal '${literal}' has no offset (Z or ±hh:mm); note that an unencoded '+' in a URL decodes to a space, so send '+' as %2B`,
+      );
     }
     const fraction = /\.(\d+)/.exec(literal)?.[1] ?? "";
     if (fraction.length > MAX_FRACTION_DIGITS) {

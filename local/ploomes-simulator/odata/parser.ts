@@ -24,7 +24,13 @@ export type Literal =
 export type Expr =
   | { readonly kind: "logical"; readonly op: "and" | "or"; readonly left: Expr; readonly right: Expr }
   | { readonly kind: "not"; readonly operand: Expr; readonly pos: number }
-  | { readonly kind: "compare"; readonly op: CompareOp; readonly left: Expr; readonly right: Expr; readonly pos: number }
+  | {
+    readonly kind: "compare";
+    readonly op: CompareOp;
+    readonly left: Expr;
+    readonly right: Expr;
+    readonly pos: number;
+  }
   | { readonly kind: "literal"; readonly value: Literal; readonly pos: number }
   | { readonly kind: "path"; readonly segments: readonly string[]; readonly pos: number }
   | { readonly kind: "call"; readonly name: string; readonly args: readonly Expr[]; readonly pos: number };
@@ -84,7 +90,9 @@ class Tokens {
 
   error(token: Token, message: string): Error {
     const found = token.kind === "eof" ? "end of input" : `'${token.text}'`;
-    return badRequest(`Syntax error in ${this.option} at position ${token.pos + 1}: ${message}, found ${found} (in '${this.source}')`);
+    return badRequest(
+      `Syntax error in ${this.option} at position ${token.pos + 1}: ${message}, found ${found} (in '${this.source}')`,
+    );
   }
 }
 
@@ -178,8 +186,13 @@ function parseWord(t: Tokens, token: Token & { kind: "identifier" }): Expr {
   while (t.isPunct("/")) {
     t.next();
     const segment = t.peek();
-    if ((segment.kind === "identifier" && (segment.text === "any" || segment.text === "all")) && t.peek(1).kind === "punct" && t.peek(1).text === "(") {
-      throw badRequest(`Lambda operators (${segments.join("/")}/${segment.text}(…)) are not supported by the simulator`);
+    if (
+      (segment.kind === "identifier" && (segment.text === "any" || segment.text === "all")) &&
+      t.peek(1).kind === "punct" && t.peek(1).text === "("
+    ) {
+      throw badRequest(
+        `Lambda operators (${segments.join("/")}/${segment.text}(…)) are not supported by the simulator`,
+      );
     }
     segments.push(t.identifier("a property name after '/'"));
   }

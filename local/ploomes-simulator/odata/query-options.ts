@@ -102,8 +102,12 @@ function parseNestedOptions(text: string, navigation: string, option: string): Q
     if (eq === -1 || !name.startsWith("$")) {
       throw badRequest(`Syntax error in ${option}: expected '$option=value' inside ${navigation}(…), found '${part}'`);
     }
-    if (!NESTED_OPTIONS.has(name)) throw badRequest(`The query option '${name}' is not supported inside $expand=${navigation}(…)`);
-    if (values.has(name)) throw badRequest(`The query option '${name}' is specified more than once inside $expand=${navigation}(…)`);
+    if (!NESTED_OPTIONS.has(name)) {
+      throw badRequest(`The query option '${name}' is not supported inside $expand=${navigation}(…)`);
+    }
+    if (values.has(name)) {
+      throw badRequest(`The query option '${name}' is specified more than once inside $expand=${navigation}(…)`);
+    }
     values.set(name, part.slice(eq + 1));
   }
   return buildOptions(values, navigation);

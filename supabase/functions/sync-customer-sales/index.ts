@@ -4,7 +4,7 @@
 import process from "node:process";
 import { parseConfig } from "../_shared/config/config.ts";
 import { handleSyncRequest } from "../_shared/http/handler.ts";
-import { startWorkerClock, type CpuUsageSource } from "../_shared/sync/worker-clock.ts";
+import { type CpuUsageSource, startWorkerClock } from "../_shared/sync/worker-clock.ts";
 import { jsonLineLogger, recordConfigFailure, runSyncWithConfig } from "../_shared/sync/wiring.ts";
 
 // Node's process.cpuUsage (Deno implements it); a runtime without it gets a page cap instead.

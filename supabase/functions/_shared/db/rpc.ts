@@ -125,7 +125,11 @@ export interface LineItemsChoice {
 export type ClientStats = Pick<PloomesClientStats, "requests" | "retries" | "throttledWaits">;
 
 /** Exactly the recorded counters, also when handed the client's whole stats object (the SQL API's `p_client`). */
-export const statsArg = ({ requests, retries, throttledWaits }: ClientStats): ClientStats => ({ requests, retries, throttledWaits });
+export const statsArg = ({ requests, retries, throttledWaits }: ClientStats): ClientStats => ({
+  requests,
+  retries,
+  throttledWaits,
+});
 
 /** Who may start a run and the modes it may ask for: the words sync_claim accepts (its own check repeats them). */
 export const SYNC_TRIGGERS = ["cron", "continue", "manual", "cli"] as const;
@@ -176,9 +180,21 @@ export interface SyncDb {
   /** One slice of the finish: `running` (with `finishing`) until the pass is published or fails. */
   finishPass(runId: number, stats: ClientStats, maxRejectRatio: number, maxDeleteRatio: number): Promise<FinishStep>;
   endPartial(runId: number, stats: ClientStats): Promise<RunSummary>;
-  failRun(runId: number, error: string, hint: string | null, httpStatus: number, stats: ClientStats): Promise<RunSummary>;
+  failRun(
+    runId: number,
+    error: string,
+    hint: string | null,
+    httpStatus: number,
+    stats: ClientStats,
+  ): Promise<RunSummary>;
   disableProducts(runId: number, warning: string): Promise<void>;
-  logFailure(trigger: ClaimOptions["trigger"], mode: ClaimOptions["mode"], error: string, hint: string | null, httpStatus: number): Promise<RunSummary>;
+  logFailure(
+    trigger: ClaimOptions["trigger"],
+    mode: ClaimOptions["mode"],
+    error: string,
+    hint: string | null,
+    httpStatus: number,
+  ): Promise<RunSummary>;
 }
 
 export function createSyncDb(client: SupabaseClient): SyncDb {
@@ -187,8 +203,12 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
     if (error) throw new DatabaseError(fn, error.code ?? "unknown", error.message, error.hint ?? null);
     const parsed = schema.safeParse(data);
     if (!parsed.success) {
-      throw new DatabaseError(fn, "invalid-result", `unexpected result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        "Are the migrations applied? Run `supabase db push`.");
+      throw new DatabaseError(
+        fn,
+        "invalid-result",
+        `unexpected result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        "Are the migrations applied? Run `supabase db push`.",
+      );
     }
     return parsed.data;
   }
@@ -196,33 +216,71 @@ export function createSyncDb(client: SupabaseClient): SyncDb {
   return {
     claim: (o) =>
       call("sync_claim", {
-        p_trigger: o.trigger, p_requested_mode: o.mode, p_dry_run: o.dryRun, p_lease_seconds: o.leaseSeconds,
-        p_full_every_hours: o.fullEveryHours, p_overlap_seconds: o.overlapSeconds, p_source: o.source,
+        p_trigger: o.trigger,
+        p_requested_mode: o.mode,
+        p_dry_run: o.dryRun,
+        p_lease_seconds: o.leaseSeconds,
+        p_full_every_hours: o.fullEveryHours,
+        p_overlap_seconds: o.overlapSeconds,
+        p_source: o.source,
       }, claimSchema),
     ingestPage: (page) =>
       call("sync_ingest_page", {
-        p_run_id: page.runId, p_deals: page.rows, p_position: page.position, p_rejects: page.rejects,
-        p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds, p_range: page.range,
+        p_run_id: page.runId,
+        p_deals: page.rows,
+        p_position: page.position,
+        p_rejects: page.rejects,
+        p_warnings: page.warnings,
+        p_client: statsArg(page.stats),
+        p_lease_seconds: page.leaseSeconds,
+        p_range: page.range,
       }, ingestSchema),
     lineItems: (runId, choice) =>
       call("sync_line_items", { p_run_id: runId, p_choice: choice ?? null }, lineItemsPlanSchema),
     ingestDocuments: (page) =>
       call("sync_ingest_documents", {
-        p_run_id: page.runId, p_kind: page.kind, p_documents: page.rows, p_position: page.position, p_range: page.range,
-        p_rejects: page.rejects, p_warnings: page.warnings, p_client: statsArg(page.stats), p_lease_seconds: page.leaseSeconds,
+        p_run_id: page.runId,
+        p_kind: page.kind,
+        p_documents: page.rows,
+        p_position: page.position,
+        p_range: page.range,
+        p_rejects: page.rejects,
+        p_warnings: page.warnings,
+        p_client: statsArg(page.stats),
+        p_lease_seconds: page.leaseSeconds,
       }, ingestSchema),
     heartbeat: async (runId, leaseSeconds, stats) => {
-      await call("sync_heartbeat", { p_run_id: runId, p_lease_seconds: leaseSeconds, p_client: statsArg(stats) }, z.unknown());
+      await call(
+        "sync_heartbeat",
+        { p_run_id: runId, p_lease_seconds: leaseSeconds, p_client: statsArg(stats) },
+        z.unknown(),
+      );
     },
     finishPass: (runId, stats, maxRejectRatio, maxDeleteRatio) =>
       call("sync_finish_pass", {
-        p_run_id: runId, p_client: statsArg(stats), p_max_reject_ratio: maxRejectRatio, p_max_delete_ratio: maxDeleteRatio,
+        p_run_id: runId,
+        p_client: statsArg(stats),
+        p_max_reject_ratio: maxRejectRatio,
+        p_max_delete_ratio: maxDeleteRatio,
       }, finishStepSchema),
-    endPartial: (runId, stats) => call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
+    endPartial: (runId, stats) =>
+      call("sync_end_partial", { p_run_id: runId, p_client: statsArg(stats) }, runSummarySchema),
     failRun: (runId, error, hint, httpStatus, stats) =>
-      call("sync_fail_run", { p_run_id: runId, p_error: error, p_hint: hint, p_http_status: httpStatus, p_client: statsArg(stats) }, runSummarySchema),
+      call("sync_fail_run", {
+        p_run_id: runId,
+        p_error: error,
+        p_hint: hint,
+        p_http_status: httpStatus,
+        p_client: statsArg(stats),
+      }, runSummarySchema),
     logFailure: (trigger, mode, error, hint, httpStatus) =>
-      call("sync_log_failure", { p_trigger: trigger, p_requested_mode: mode, p_error: error, p_hint: hint, p_http_status: httpStatus }, runSummarySchema),
+      call("sync_log_failure", {
+        p_trigger: trigger,
+        p_requested_mode: mode,
+        p_error: error,
+        p_hint: hint,
+        p_http_status: httpStatus,
+      }, runSummarySchema),
     disableProducts: async (runId, warning) => {
       await call("sync_disable_products", { p_run_id: runId, p_warning: warning }, z.unknown());
     },

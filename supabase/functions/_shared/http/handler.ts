@@ -2,7 +2,13 @@
 // Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
 // caller must present it (401); then the body is checked (400/413); only then does the rest of
 // the configuration get reported (500) or the sync run (200/409/502).
-import { formatProblems, type Config, type ConfigProblem, type ConfigResult, type DatabaseAccess } from "../config/config.ts";
+import {
+  type Config,
+  type ConfigProblem,
+  type ConfigResult,
+  type DatabaseAccess,
+  formatProblems,
+} from "../config/config.ts";
 import type { SyncRequest } from "./request-body.ts";
 import { readSyncRequest, syncRequestFromQuery } from "./request-body.ts";
 import { presentedSecret, secretsMatch } from "./secret.ts";
@@ -13,7 +19,12 @@ export interface HandlerDeps {
   readonly config: ConfigResult;
   readonly runSync: (config: Config, request: SyncRequest) => Promise<SyncOutcome>;
   /** Records a configuration failure as a failed run; returns its id. */
-  readonly recordFailure: (database: DatabaseAccess, request: SyncRequest, error: string, hint: string) => Promise<number>;
+  readonly recordFailure: (
+    database: DatabaseAccess,
+    request: SyncRequest,
+    error: string,
+    hint: string,
+  ) => Promise<number>;
   readonly log: (event: Record<string, unknown>) => void;
 }
 
@@ -23,10 +34,16 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-const CONFIG_HINT = "Set the function's secrets (supabase secrets set NAME=value) and call it again; see docs/deploy.md.";
+const CONFIG_HINT =
+  "Set the function's secrets (supabase secrets set NAME=value) and call it again; see docs/deploy.md.";
 
 function configurationError(problems: readonly ConfigProblem[], extra: Record<string, unknown> = {}): Response {
-  return json(500, { error: `configuration error: ${formatProblems(problems)}`, problems, hint: CONFIG_HINT, ...extra });
+  return json(500, {
+    error: `configuration error: ${formatProblems(problems)}`,
+    problems,
+    hint: CONFIG_HINT,
+    ...extra,
+  });
 }
 
 export async function handleSyncRequest(request: Request, deps: HandlerDeps): Promise<Response> {
@@ -53,7 +70,12 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
     const { problems, database } = deps.config;
     if (database === null) return configurationError(problems, { recorded: false });
     try {
-      const runId = await deps.recordFailure(database, body.request, `configuration error: ${formatProblems(problems)}`, CONFIG_HINT);
+      const runId = await deps.recordFailure(
+        database,
+        body.request,
+        `configuration error: ${formatProblems(problems)}`,
+        CONFIG_HINT,
+      );
       return configurationError(problems, { runId, recorded: true });
     } catch (error) {
       const recordError = error instanceof Error ? error.message : String(error);
@@ -70,7 +92,8 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
     deps.log({ event: "request-failed", error: message });
     return json(500, {
       error: message,
-      hint: "The run could not be recorded. Check that SUPABASE_URL and the secret key are right and that the migrations are applied (supabase db push).",
+      hint:
+        "The run could not be recorded. Check that SUPABASE_URL and the secret key are right and that the migrations are applied (supabase db push).",
     });
   }
 }

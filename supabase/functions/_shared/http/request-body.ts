@@ -38,7 +38,9 @@ export async function readSyncRequest(request: Request): Promise<BodyResult> {
     return {
       ok: false,
       status: 400,
-      problems: parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`),
+      problems: parsed.error.issues.map((issue) =>
+        `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`
+      ),
     };
   }
   return { ok: true, request: parsed.data };
@@ -47,10 +49,16 @@ export async function readSyncRequest(request: Request): Promise<BodyResult> {
 /** GET requests carry their options in the query string (?mode=full&dryRun=true). */
 export function syncRequestFromQuery(url: URL): BodyResult {
   const raw: Record<string, unknown> = {};
-  for (const [key, value] of url.searchParams) raw[key] = key === "dryRun" ? value === "true" ? true : value === "false" ? false : value : value;
+  for (const [key, value] of url.searchParams) {
+    raw[key] = key === "dryRun" ? value === "true" ? true : value === "false" ? false : value : value;
+  }
   const parsed = syncRequestSchema.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, status: 400, problems: parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`) };
+    return {
+      ok: false,
+      status: 400,
+      problems: parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`),
+    };
   }
   return { ok: true, request: parsed.data };
 }

@@ -165,7 +165,8 @@ export function isPlausibleDateTime(raw: string): boolean {
   if (twoDigits(raw, 11) > MAX_HOUR || twoDigits(raw, 14) > MAX_MINUTE || twoDigits(raw, 17) > MAX_SECOND) return false;
   const end = raw.length;
   if (raw.charCodeAt(end - 1) === CODE_Z) return true;
-  return twoDigits(raw, end - OFFSET_HOURS_FROM_END) <= MAX_OFFSET_HOURS && twoDigits(raw, end - OFFSET_MINUTES_FROM_END) <= MAX_MINUTE;
+  return twoDigits(raw, end - OFFSET_HOURS_FROM_END) <= MAX_OFFSET_HOURS &&
+    twoDigits(raw, end - OFFSET_MINUTES_FROM_END) <= MAX_MINUTE;
 }
 
 /** The two digits at `at` (the regex guarantees they are digits). */

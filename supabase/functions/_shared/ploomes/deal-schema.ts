@@ -46,7 +46,9 @@ export function hasPlausibleYear(raw: string): boolean {
 const dateTime = z
   .string()
   .refine(isPloomesDateTime, { message: "expected ISO-8601 date-time with offset or Z (≤ 7 fractional digits)" })
-  .refine(hasPlausibleYear, { message: `year outside ${MIN_PLAUSIBLE_YEAR}–${MAX_PLAUSIBLE_YEAR} (a placeholder date?)` });
+  .refine(hasPlausibleYear, {
+    message: `year outside ${MIN_PLAUSIBLE_YEAR}–${MAX_PLAUSIBLE_YEAR} (a placeholder date?)`,
+  });
 /** Ploomes ids are positive and, stored as bigint, must be exact in JavaScript too. */
 const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const int4 = z.number().int().min(-MAX_INT4).max(MAX_INT4);

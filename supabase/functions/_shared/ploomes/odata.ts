@@ -80,7 +80,11 @@ export function buildDealsExpand(includeProducts: boolean): string {
 export const DEALS: Collection = { path: DEALS_PATH, fields: DEAL_FIELDS, expand: buildDealsExpand, noun: "deals" };
 
 /** First or next page of a full pass (or of one of its Id ranges): `Id gt lastId and Id le upTo`, ordered by Id. */
-export function buildFullDealsQuery(position: FullPosition, options: DealsQueryOptions, upTo: number | null = null): string {
+export function buildFullDealsQuery(
+  position: FullPosition,
+  options: DealsQueryOptions,
+  upTo: number | null = null,
+): string {
   const bounds = [
     ...(position.lastId === null ? [] : [`Id gt ${requireId(position.lastId, "lastId")}`]),
     ...(upTo === null ? [] : [`Id le ${requireId(upTo, "upTo")}`]),

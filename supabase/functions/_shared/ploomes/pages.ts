@@ -238,7 +238,11 @@ async function* walk<P>(
 }
 
 /** A nextLink on the configured origin is followed; any other is ignored with a warning. */
-function resolveNextLink(nextLink: string, pageUrl: string, origin: string): { absoluteUrl: string } | { ignored: string } {
+function resolveNextLink(
+  nextLink: string,
+  pageUrl: string,
+  origin: string,
+): { absoluteUrl: string } | { ignored: string } {
   const target = URL.canParse(nextLink) ? new URL(nextLink) : new URL(nextLink, pageUrl);
   if (target.origin === origin) return { absoluteUrl: target.href };
   return {

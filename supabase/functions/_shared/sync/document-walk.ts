@@ -9,7 +9,7 @@ import { DOCUMENT_COLLECTIONS, type DocumentKind } from "../ploomes/documents.ts
 import type { DealPage } from "../ploomes/pages.ts";
 import { linkSignals } from "../ploomes/timing.ts";
 import { type Budget, pageDeadline } from "./budget.ts";
-import { type Lane, walkLanes, type WalkEnd } from "./lanes.ts";
+import { type Lane, type WalkEnd, walkLanes } from "./lanes.ts";
 import { createPassWalk } from "./pass-walk.ts";
 import type { PassStart } from "./positions.ts";
 import { parseRangesPosition } from "./ranges.ts";
@@ -28,7 +28,9 @@ export interface DocumentWalkPlan {
   readonly kind: DocumentKind;
   readonly mode: "full" | "incremental";
   /** The walk's stored position (lines_position), null before its first page. */
-  readonly position: { readonly lastUpdateDate?: string; readonly lastId?: number | null; readonly ranges?: unknown[] } | null;
+  readonly position:
+    | { readonly lastUpdateDate?: string; readonly lastId?: number | null; readonly ranges?: unknown[] }
+    | null;
   /** The pass's incremental start (cursor minus overlap). */
   readonly since: string | null;
   readonly pageSize: number;
@@ -45,20 +47,32 @@ export function documentWalkStart(plan: DocumentWalkPlan): PassStart {
   if (stored?.lastUpdateDate !== undefined && typeof stored.lastId === "number") {
     return { mode: "incremental", position: { lastUpdateDate: stored.lastUpdateDate, lastId: stored.lastId } };
   }
-  if (plan.since === null) throw new Error(`the ${plan.kind} walk of run ${plan.runId} has neither a saved position nor a start (since)`);
+  if (plan.since === null) {
+    throw new Error(`the ${plan.kind} walk of run ${plan.runId} has neither a saved position nor a start (since)`);
+  }
   return { mode: "incremental", position: { since: plan.since } };
 }
 
-export async function walkDocuments(deps: DocumentWalkDeps, plan: DocumentWalkPlan, budget: Budget, signal: AbortSignal): Promise<WalkEnd> {
+export async function walkDocuments(
+  deps: DocumentWalkDeps,
+  plan: DocumentWalkPlan,
+  budget: Budget,
+  signal: AbortSignal,
+): Promise<WalkEnd> {
   const start = documentWalkStart(plan);
   // Its own signal: a failing lane stops this walk's lanes, not the run's heartbeat.
   const attempt = linkSignals([signal]);
   const controller = attempt.controller;
   try {
     const walk = createPassWalk(start, {
-      client: deps.ploomes, pageSize: plan.pageSize, includeProducts: true, collection: DOCUMENT_COLLECTIONS[plan.kind],
-      requestsPerMinute: plan.requestsPerMinute, signal: controller.signal,
-      ...(plan.knownMaxId === undefined ? {} : { knownMaxId: plan.knownMaxId }), deadlineMs: () => pageDeadline(budget, deps.now()),
+      client: deps.ploomes,
+      pageSize: plan.pageSize,
+      includeProducts: true,
+      collection: DOCUMENT_COLLECTIONS[plan.kind],
+      requestsPerMinute: plan.requestsPerMinute,
+      signal: controller.signal,
+      ...(plan.knownMaxId === undefined ? {} : { knownMaxId: plan.knownMaxId }),
+      deadlineMs: () => pageDeadline(budget, deps.now()),
     });
     const hooks = {
       ended: (lane: Lane) => walk.ended(lane),
@@ -66,18 +80,34 @@ export async function walkDocuments(deps: DocumentWalkDeps, plan: DocumentWalkPl
         const position = await walk.positionAfter(lane, page, fetchMs);
         const { rows, rejects } = parseDocumentPageToRows(page.values);
         const stored = await deps.db.ingestDocuments({
-          runId: plan.runId, kind: plan.kind, rows, position, range: lane.range, rejects, warnings: page.warnings,
-          stats: deps.stats(), leaseSeconds: plan.leaseSeconds,
+          runId: plan.runId,
+          kind: plan.kind,
+          rows,
+          position,
+          range: lane.range,
+          rejects,
+          warnings: page.warnings,
+          stats: deps.stats(),
+          leaseSeconds: plan.leaseSeconds,
         });
         walk.commit(position);
         deps.log({
-          event: "page", runId: plan.runId, entity: plan.kind, page: budget.pagesDone + 1, range: lane.range,
-          documents: stored.stored, rejected: stored.rejected, fetchMs,
+          event: "page",
+          runId: plan.runId,
+          entity: plan.kind,
+          page: budget.pagesDone + 1,
+          range: lane.range,
+          documents: stored.stored,
+          rejected: stored.rejected,
+          fetchMs,
         });
       },
     };
     const context = {
-      budget, now: deps.now, cpuUsedMs: deps.cpuUsedMs, signal: controller.signal,
+      budget,
+      now: deps.now,
+      cpuUsedMs: deps.cpuUsedMs,
+      signal: controller.signal,
       abort: (reason: unknown) => controller.abort(reason),
     };
     // A new full walk cuts its ranges by its first page, as the deals walk does.

@@ -20,7 +20,8 @@ export function describeFailure(error: unknown): Failure {
     return {
       status: 502,
       error: error.message,
-      hint: "Ploomes did not deliver a page within the time budget (slow answers or rate limiting); nothing was stored and the next run retries. If it repeats, lower PLOOMES_REQUESTS_PER_MINUTE or check other integrations sharing the account's 120 requests/minute.",
+      hint:
+        "Ploomes did not deliver a page within the time budget (slow answers or rate limiting); nothing was stored and the next run retries. If it repeats, lower PLOOMES_REQUESTS_PER_MINUTE or check other integrations sharing the account's 120 requests/minute.",
       ploomesStatus: null,
     };
   }
@@ -31,5 +32,10 @@ export function describeFailure(error: unknown): Failure {
     return { status: error.leaseLost ? 409 : 500, error: error.message, hint: error.hint, ploomesStatus: null };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { status: 500, error: `unexpected error: ${message}`, hint: "See the function's logs for the stack trace.", ploomesStatus: null };
+  return {
+    status: 500,
+    error: `unexpected error: ${message}`,
+    hint: "See the function's logs for the stack trace.",
+    ploomesStatus: null,
+  };
 }

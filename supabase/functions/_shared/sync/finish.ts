@@ -4,7 +4,7 @@
 // until it is done, or until the time budget says the next call might not end in time: then the
 // run ends partial and the continuation resumes the finish.
 import type { ClientStats, FinishStep, SyncDb } from "../db/rpc.ts";
-import { PAGE_ESTIMATE_MARGIN, type Budget } from "./budget.ts";
+import { type Budget, PAGE_ESTIMATE_MARGIN } from "./budget.ts";
 
 export interface FinishOptions {
   readonly db: SyncDb;

@@ -7,7 +7,7 @@
 // settled. The first error stops every lane and is the walk's error.
 import type { DealPage } from "../ploomes/pages.ts";
 import { BudgetExceededError } from "../ploomes/errors.ts";
-import { recordPage, stopReason, type Budget, type StopReason } from "./budget.ts";
+import { type Budget, recordPage, type StopReason, stopReason } from "./budget.ts";
 
 /** Without a CPU clock: pages per invocation that stay well under 1 s of CPU (~12–20 ms a page). */
 export const MAX_PAGES_WITHOUT_CPU_CLOCK = 40;
@@ -49,7 +49,10 @@ export interface WalkContext {
 }
 
 /** `ended`: every lane answered its end. `limit`: pageLimit reached. Otherwise why the walk stopped. */
-export type WalkEnd = { readonly kind: "ended" } | { readonly kind: "limit" } | { readonly kind: "stopped"; readonly reason: string };
+export type WalkEnd = { readonly kind: "ended" } | { readonly kind: "limit" } | {
+  readonly kind: "stopped";
+  readonly reason: string;
+};
 
 export async function walkLanes(lanes: readonly Lane[], context: WalkContext, hooks: LaneHooks): Promise<WalkEnd> {
   const { budget, now, signal } = context;
@@ -72,7 +75,9 @@ export async function walkLanes(lanes: readonly Lane[], context: WalkContext, ho
         return;
       }
       const startedAt = now();
-      const stop = context.firstPageAllowed === true && started === 0 ? null : stopReason(budget, startedAt, budget.pagesInFlight);
+      const stop = context.firstPageAllowed === true && started === 0
+        ? null
+        : stopReason(budget, startedAt, budget.pagesInFlight);
       if (stop !== null) {
         stops.push(STOP_REASONS[stop]);
         return;

@@ -34,7 +34,10 @@ export interface SourceRequest {
 }
 
 /** The choice for a pass, probing Ploomes only for a full pass under `auto`. */
-export async function chooseLineItemsSource(request: SourceRequest, probe: ProbeOptions): Promise<LineItemsChoice & { readonly maxId?: number }> {
+export async function chooseLineItemsSource(
+  request: SourceRequest,
+  probe: ProbeOptions,
+): Promise<LineItemsChoice & { readonly maxId?: number }> {
   const { configured, mode, inForce } = request;
   if (mode === "incremental") {
     const waits = configured !== "auto" && configured !== inForce;
@@ -43,7 +46,8 @@ export async function chooseLineItemsSource(request: SourceRequest, probe: Probe
       reason: `in force since the last full pass (an incremental pass never changes the source)`,
       ...(waits
         ? {
-          warning: `PLOOMES_LINE_ITEMS_SOURCE=${configured} takes effect at the next full pass; this incremental pass keeps ` +
+          warning:
+            `PLOOMES_LINE_ITEMS_SOURCE=${configured} takes effect at the next full pass; this incremental pass keeps ` +
             `${inForce}. To switch now, run a full pass: select public.trigger_customer_sales_sync('full');`,
         }
         : {}),
@@ -58,14 +62,18 @@ export async function probeLineItems(options: ProbeOptions): Promise<LineItemsCh
   const notes: string[] = [];
   const deals = await probeDeals(options);
   if (deals.withLines > 0) {
-    return { source: "deals", reason: `auto: ${deals.withLines} of the ${deals.sampled} latest won deals carry line items (deal Products)` };
+    return {
+      source: "deals",
+      reason: `auto: ${deals.withLines} of the ${deals.sampled} latest won deals carry line items (deal Products)`,
+    };
   }
   notes.push(deals.note);
   for (const kind of ["orders", "quotes"] as const satisfies readonly DocumentKind[]) {
     const found = await probeDocuments(kind, options);
     if (found.withLines > 0) {
       return {
-        source: kind, reason: `auto: ${notes.join("; ")}; ${found.withLines} of the ${found.sampled} latest ${kind} carry line items`,
+        source: kind,
+        reason: `auto: ${notes.join("; ")}; ${found.withLines} of the ${found.sampled} latest ${kind} carry line items`,
         ...(found.maxId === undefined ? {} : { maxId: found.maxId }),
       };
     }
@@ -92,7 +100,10 @@ function query(path: string, params: readonly [string, string][]): string {
 
 async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
   const latestWon: [string, string][] = [
-    ["$filter", `StatusId eq ${STATUS_WON}`], ["$orderby", "Id desc"], ["$top", String(PROBE_SAMPLE)], ["$select", "Id"],
+    ["$filter", `StatusId eq ${STATUS_WON}`],
+    ["$orderby", "Id desc"],
+    ["$top", String(PROBE_SAMPLE)],
+    ["$select", "Id"],
   ];
   const path = query(DEALS_PATH, [...latestWon, ["$expand", buildLineItemsExpand()]]);
   try {
@@ -107,7 +118,8 @@ async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
     // The same request without the expansion: a 403 here too is the key or the query, not the
     // expansion, and is the pass's error.
     await options.client.getPage(query(DEALS_PATH, latestWon), {
-      signal: options.signal, deadlineMs: options.deadlineMs(),
+      signal: options.signal,
+      deadlineMs: options.deadlineMs(),
     });
     return { sampled: 0, withLines: 0, note: "Ploomes refused the deal Products expansion (403)" };
   }
@@ -116,11 +128,16 @@ async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
 async function probeDocuments(kind: DocumentKind, options: ProbeOptions): Promise<ProbeResult> {
   const collection = DOCUMENT_COLLECTIONS[kind];
   const path = query(collection.path, [
-    ["$orderby", "Id desc"], ["$top", String(PROBE_SAMPLE)], ["$select", "Id"], ["$expand", buildLineItemsExpand()],
+    ["$orderby", "Id desc"],
+    ["$top", String(PROBE_SAMPLE)],
+    ["$select", "Id"],
+    ["$expand", buildLineItemsExpand()],
   ]);
   try {
     const page = await options.client.getPage(path, { signal: options.signal, deadlineMs: options.deadlineMs() });
-    const note = page.value.length === 0 ? `there are no ${kind}` : `none of the ${page.value.length} latest ${kind} carries line items`;
+    const note = page.value.length === 0
+      ? `there are no ${kind}`
+      : `none of the ${page.value.length} latest ${kind} carries line items`;
     const maxId = idOf(page.value[0]);
     return { sampled: page.value.length, withLines: linesIn(page.value), note, ...(maxId === null ? {} : { maxId }) };
   } catch (error) {
@@ -138,7 +155,9 @@ export async function planLineItems(
   runId: number,
   request: Omit<SourceRequest, "inForce">,
   probe: ProbeOptions,
-): Promise<LineItemsPlan & { readonly source: LineItemsSource; readonly decidedNow: boolean; readonly maxId?: number }> {
+): Promise<
+  LineItemsPlan & { readonly source: LineItemsSource; readonly decidedNow: boolean; readonly maxId?: number }
+> {
   const plan = await db.lineItems(runId);
   if (plan.source !== null) return { ...plan, source: plan.source, decidedNow: false };
   const choice = await chooseLineItemsSource({ ...request, inForce: plan.inForce }, probe);
@@ -146,7 +165,10 @@ export async function planLineItems(
   const recorded = await db.lineItems(runId, recordedChoice);
   // A dry run has no pass to record on: its choice is on its run only.
   return {
-    ...recorded, source: recorded.source ?? choice.source, reason: recorded.reason ?? choice.reason, decidedNow: true,
+    ...recorded,
+    source: recorded.source ?? choice.source,
+    reason: recorded.reason ?? choice.reason,
+    decidedNow: true,
     // The probe's highest Id of the chosen orders or quotes cuts their ranges without asking again.
     ...(maxId === undefined ? {} : { maxId }),
   };

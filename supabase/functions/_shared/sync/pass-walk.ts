@@ -6,7 +6,7 @@
 import type { PloomesClient } from "../ploomes/client.ts";
 import { PloomesInvalidResponseError } from "../ploomes/errors.ts";
 import { buildMaxDealIdQuery, type Collection, type FullPosition, type IncrementalPosition } from "../ploomes/odata.ts";
-import { fetchFullPages, fetchIncrementalPages, idOf, type DealPage } from "../ploomes/pages.ts";
+import { type DealPage, fetchFullPages, fetchIncrementalPages, idOf } from "../ploomes/pages.ts";
 import { HTTP_OK } from "../ploomes/response.ts";
 import type { Lane } from "./lanes.ts";
 import type { PassStart } from "./positions.ts";
@@ -87,7 +87,10 @@ function fullPassWalk(startRanges: IdRange[] | null, options: PassWalkOptions): 
     commit: (position) => {
       // A lane may have ended while this page was being stored: its end stands.
       const ended = ranges ?? [];
-      ranges = (position as { ranges: IdRange[] }).ranges.map((range, i) => (ended[i]?.done === true ? { ...range, done: true } : range));
+      ranges = (position as { ranges: IdRange[] }).ranges.map((
+        range,
+        i,
+      ) => (ended[i]?.done === true ? { ...range, done: true } : range));
     },
     ended: (lane) => {
       const index = lane.range ?? 0;
@@ -118,12 +121,20 @@ function incrementalPassWalk(startPosition: IncrementalPosition, options: PassWa
 
 /** The highest Id of the collection, or null when it is empty. */
 async function fetchMaxDealId(options: PassWalkOptions): Promise<number | null> {
-  const page = await options.client.getPage(buildMaxDealIdQuery(options.collection), { signal: options.signal, deadlineMs: options.deadlineMs() });
+  const page = await options.client.getPage(buildMaxDealIdQuery(options.collection), {
+    signal: options.signal,
+    deadlineMs: options.deadlineMs(),
+  });
   const first = page.value[0];
   if (first === undefined) return null;
   const id = idOf(first);
   if (id === null) {
-    throw new PloomesInvalidResponseError(HTTP_OK, `the highest Id of ${options.collection?.noun ?? "deals"} is not a safe integer`, "", { method: "GET", url: page.url });
+    throw new PloomesInvalidResponseError(
+      HTTP_OK,
+      `the highest Id of ${options.collection?.noun ?? "deals"} is not a safe integer`,
+      "",
+      { method: "GET", url: page.url },
+    );
   }
   return id;
 }

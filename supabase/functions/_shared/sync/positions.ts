@@ -15,6 +15,8 @@ export function passStart(claim: GrantedClaim): PassStart {
   if (stored?.lastUpdateDate !== undefined && typeof stored.lastId === "number") {
     return { mode: "incremental", position: { lastUpdateDate: stored.lastUpdateDate, lastId: stored.lastId } };
   }
-  if (claim.since === null) throw new Error(`incremental pass ${claim.passId} has neither a saved position nor a start (since)`);
+  if (claim.since === null) {
+    throw new Error(`incremental pass ${claim.passId} has neither a saved position nor a start (since)`);
+  }
   return { mode: "incremental", position: { since: claim.since } };
 }

@@ -47,7 +47,12 @@ export function cutRanges(firstLastId: number, maxId: number | null, count: numb
   if (cuts === 1) return [{ from: null, to: null, after: firstLastId, done: false }];
   const step = Math.ceil(span / cuts);
   const bounds = Array.from({ length: cuts - 1 }, (_, i) => firstLastId + step * (i + 1));
-  return bounds.map((to, i): IdRange => ({ from: i === 0 ? null : (bounds[i - 1] ?? null), to, after: i === 0 ? firstLastId : null, done: false }))
+  return bounds.map((to, i): IdRange => ({
+    from: i === 0 ? null : (bounds[i - 1] ?? null),
+    to,
+    after: i === 0 ? firstLastId : null,
+    done: false,
+  }))
     .concat([{ from: bounds.at(-1) ?? null, to: null, after: null, done: false }]);
 }
 
@@ -70,11 +75,19 @@ export function parseRangesPosition(stored: unknown): IdRange[] | null {
   }
   const parsed = ranges.map((value, i) => {
     const r = value as Partial<Record<keyof IdRange, unknown>>;
-    const idOrNull = (x: unknown) => x === null || x === undefined || (typeof x === "number" && Number.isSafeInteger(x));
+    const idOrNull = (x: unknown) =>
+      x === null || x === undefined || (typeof x === "number" && Number.isSafeInteger(x));
     if (!idOrNull(r.from) || !idOrNull(r.to) || !idOrNull(r.after)) {
-      throw new Error(`range ${i} of the stored position is not {from, to, after}: ${JSON.stringify(value).slice(0, 200)}`);
+      throw new Error(
+        `range ${i} of the stored position is not {from, to, after}: ${JSON.stringify(value).slice(0, 200)}`,
+      );
     }
-    return { from: (r.from ?? null) as number | null, to: (r.to ?? null) as number | null, after: (r.after ?? null) as number | null, done: r.done === true };
+    return {
+      from: (r.from ?? null) as number | null,
+      to: (r.to ?? null) as number | null,
+      after: (r.after ?? null) as number | null,
+      done: r.done === true,
+    };
   });
   // From the start to no end, each range starting where the previous one ends, bounds increasing.
   const last = parsed.length - 1;
@@ -82,6 +95,8 @@ export function parseRangesPosition(stored: unknown): IdRange[] | null {
     (i === 0 ? r.from === null : r.from !== null && r.from === parsed[i - 1]?.to) &&
     (i === last ? r.to === null : r.to !== null && (r.from === null || r.to > r.from))
   );
-  if (!covers) throw new Error(`the stored Id ranges do not cover the Id space: ${JSON.stringify(stored).slice(0, 200)}`);
+  if (!covers) {
+    throw new Error(`the stored Id ranges do not cover the Id space: ${JSON.stringify(stored).slice(0, 200)}`);
+  }
   return parsed;
 }

@@ -12,7 +12,8 @@ import { runSync, type SyncOutcome } from "./runner.ts";
 export type Logger = (event: Record<string, unknown>) => void;
 
 /** One JSON line per event: the Edge Runtime's log viewer indexes them. */
-export const jsonLineLogger: Logger = (event) => console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
+export const jsonLineLogger: Logger = (event) =>
+  console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
 
 function connect(database: DatabaseAccess) {
   return createClient(database.url, database.secretKey, {
@@ -20,12 +21,22 @@ function connect(database: DatabaseAccess) {
   });
 }
 
-export async function recordConfigFailure(database: DatabaseAccess, request: SyncRequest, error: string, hint: string): Promise<number> {
+export async function recordConfigFailure(
+  database: DatabaseAccess,
+  request: SyncRequest,
+  error: string,
+  hint: string,
+): Promise<number> {
   const summary = await createSyncDb(connect(database)).logFailure(request.trigger, request.mode, error, hint, 500);
   return summary.runId;
 }
 
-export function runSyncWithConfig(config: Config, request: SyncRequest, worker: WorkerClock, log: Logger = jsonLineLogger): Promise<SyncOutcome> {
+export function runSyncWithConfig(
+  config: Config,
+  request: SyncRequest,
+  worker: WorkerClock,
+  log: Logger = jsonLineLogger,
+): Promise<SyncOutcome> {
   const supabase = connect(config.supabase);
   const ploomes = createPloomesClient({
     baseUrl: config.ploomes.baseUrl,
