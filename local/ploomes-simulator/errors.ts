@@ -15,7 +15,7 @@ export class ODataError extends Error {
 
 export const FORBIDDEN_MESSAGE = "Your request has been forbidden";
 
-/** 403 for a property or navigation the entity does not have (reference §3: [obs]). */
+/** 403 for a property or navigation the entity does not have ([obs]). */
 export function forbidden(detail: string): ODataError {
   return new ODataError(403, FORBIDDEN_MESSAGE, detail);
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Simulator, Snapshot } from "../../local/ploomes-simulator/index.ts";
 import { apiGet, fetchSnapshot, getPage, num, type Rec, sortBy, startTestSimulator } from "./helpers.ts";
 
-/** The deal fields of reference §4.2 the sync relies on, plus unset ones that must come back as null. */
+/** The deal fields the sync relies on, plus unset ones that must come back as null. */
 const DEAL_FIELDS = [
   "Id",
   "Title",

@@ -1,6 +1,6 @@
 // The entity model the simulator serves: which properties and navigations each Ploomes entity
 // type has. This list is what the 403 check uses — a name not declared here is "unknown" and the
-// request is forbidden, as the real API does (reference §3, §4.2, §4.4, §4.5).
+// request is forbidden, as the real API does (this simulator's README.md, "The API it serves").
 // Property names follow the reference; fields the reference lists but the sync does not need are
 // declared only when they help show that unset values come back as null.
 
@@ -305,7 +305,7 @@ export function idOf(row: Row): number {
   return id;
 }
 
-/** Deal status lookup (reference §2: simix DealStatus enum, Fretadao fixture). */
+/** Deal status lookup ([obs]: public integrations' DealStatus enum and deal fixtures). */
 export const DEAL_STATUSES: readonly Row[] = [
   { Id: 1, Name: "Em aberto" },
   { Id: 2, Name: "Ganha" },

@@ -7,7 +7,7 @@ import type { Random } from "./prng.ts";
 export const DAY = 86_400;
 export const YEAR = 365 * DAY;
 
-/** Id ranges: deals are already above 5×10⁸ in real accounts (reference §4.2). */
+/** Id ranges: deals are already above 5×10⁸ in real accounts [obs]. */
 export const FIRST_CONTACT_ID = 100_000_001;
 export const FIRST_PRODUCT_ID = 10_000_001;
 export const FIRST_DEAL_ID = 500_000_001;

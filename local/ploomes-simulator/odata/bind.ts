@@ -1,7 +1,7 @@
 // Binds parsed query options to the entity model: resolves every name ($select, $filter,
 // $orderby, $expand and their nested options) and type-checks expressions. An unknown name —
 // or a navigation where a property is expected, as in `$select=Products` — is 403 "Your request
-// has been forbidden", which is what Ploomes answers (reference §3, [obs]); a type error is 400.
+// has been forbidden", which is what Ploomes answers ([obs]); a type error is 400.
 
 import { badRequest, forbidden } from "../errors.ts";
 import type { Instant } from "../instant.ts";
