@@ -44,7 +44,6 @@ describe("createBudget / recordPage", () => {
       slowestPageMs: 0,
       costliestPageCpuMs: 0,
       pagesDone: 0,
-      pagesInFlight: 0,
     });
   });
 

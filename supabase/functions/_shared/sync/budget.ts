@@ -55,8 +55,6 @@ export interface Budget {
   /** The most CPU one page has cost so far, in ms. */
   costliestPageCpuMs: number;
   pagesDone: number;
-  /** Pages requested and not yet stored, by every walk sharing this budget (deals and orders alike). */
-  pagesInFlight: number;
 }
 
 export type StopReason = "time" | "cpu" | "pages";
@@ -75,7 +73,6 @@ export function createBudget(options: BudgetOptions): Budget {
     slowestPageMs: 0,
     costliestPageCpuMs: 0,
     pagesDone: 0,
-    pagesInFlight: 0,
   };
 }
 
