@@ -37,10 +37,6 @@ language sql immutable set search_path = '' as $$ select 1000 $$;
 create or replace function ploomes_sync.refresh_chunk() returns integer
 language sql immutable set search_path = '' as $$ select 10000 $$;
 
--- A lease renewed by a finish call lasts at least this long.
-create or replace function ploomes_sync.min_finish_lease_seconds() returns integer
-language sql immutable set search_path = '' as $$ select 60 $$;
-
 -- The ranges of a full pass must cover the whole Id space, or the deals between them would be
 -- neither read nor swept.
 create or replace function ploomes_sync.check_ranges(p_pass ploomes_sync.passes) returns void
@@ -258,11 +254,7 @@ begin
     update ploomes_sync.passes
        set finish_phase = v_pass.finish_phase, finish_at = v_pass.finish_at, refresh_after = v_pass.refresh_after
      where id = v_pass.id;
-    -- A finish that takes many calls keeps its lease, renewed for as long as the run last asked.
-    perform ploomes_sync.extend_lease(
-      greatest(ploomes_sync.min_finish_lease_seconds(),
-               ceil(extract(epoch from v_state.lease_expires_at - v_state.lease_heartbeat_at))::integer),
-      clock_timestamp());
+    perform ploomes_sync.extend_lease(greatest(60, ceil(extract(epoch from v_state.lease_expires_at - v_state.lease_heartbeat_at))::integer), clock_timestamp());
     return ploomes_sync.run_summary(p_run_id) || jsonb_build_object('finishing', v_pass.finish_phase);
   end if;
 
@@ -294,7 +286,6 @@ revoke all on function ploomes_sync.finish_slice() from public, anon, authentica
 revoke all on function ploomes_sync.sweep_chunk() from public, anon, authenticated;
 revoke all on function ploomes_sync.recompute_chunk() from public, anon, authenticated;
 revoke all on function ploomes_sync.refresh_chunk() from public, anon, authenticated;
-revoke all on function ploomes_sync.min_finish_lease_seconds() from public, anon, authenticated;
 revoke all on function ploomes_sync.check_ranges(ploomes_sync.passes) from public, anon, authenticated;
 revoke all on function ploomes_sync.fail_pass_at_guard(bigint, bigint, text, text) from public, anon, authenticated;
 revoke all on function public.sync_finish_pass(bigint, jsonb, numeric, numeric) from public, anon, authenticated;
@@ -302,7 +293,6 @@ grant execute on function ploomes_sync.finish_slice() to service_role;
 grant execute on function ploomes_sync.sweep_chunk() to service_role;
 grant execute on function ploomes_sync.recompute_chunk() to service_role;
 grant execute on function ploomes_sync.refresh_chunk() to service_role;
-grant execute on function ploomes_sync.min_finish_lease_seconds() to service_role;
 grant execute on function ploomes_sync.check_ranges(ploomes_sync.passes) to service_role;
 grant execute on function ploomes_sync.fail_pass_at_guard(bigint, bigint, text, text) to service_role;
 grant execute on function public.sync_finish_pass(bigint, jsonb, numeric, numeric) to service_role;

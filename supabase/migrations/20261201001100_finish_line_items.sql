@@ -9,6 +9,12 @@
 
 alter table ploomes_sync.runs add column if not exists documents_deleted integer not null default 0;
 
+-- A lease renewed by a finish call lasts at least this long.
+create or replace function ploomes_sync.min_finish_lease_seconds() returns integer
+language sql immutable set search_path = '' as $$ select 60 $$;
+revoke all on function ploomes_sync.min_finish_lease_seconds() from public, anon, authenticated;
+grant execute on function ploomes_sync.min_finish_lease_seconds() to service_role;
+
 create or replace function ploomes_sync.run_summary(p_run_id bigint) returns jsonb
 language sql stable
 set search_path = ''

@@ -149,7 +149,8 @@ begin
 end
 $$;
 
--- recompute_customers as before, without the display name.
+-- recompute_customers without the display name, reading each won deal's lines through deal_lines
+-- under the source in force (a finish that changes the source sets it before it recomputes).
 create or replace function ploomes_sync.recompute_customers(
   p_customer_ids bigint[],   -- customers to recompute; ignored when p_all
   p_all boolean,             -- recompute every customer (a completed full pass)

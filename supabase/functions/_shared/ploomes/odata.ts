@@ -123,8 +123,12 @@ function buildDealsQuery(filter: string | null, orderBy: string, options: DealsQ
     ["$select", collection.fields.join(",")],
     ["$expand", collection.expand(options.includeProducts)],
   );
-  const query = params.map(([name, value]) => `${name}=${encodeQueryValue(value)}`).join("&");
-  return `${collection.path}?${query}`;
+  return buildQuery(collection.path, params);
+}
+
+/** `path?name=value&…`, each value encoded by encodeQueryValue. */
+export function buildQuery(path: string, params: readonly (readonly [string, string])[]): string {
+  return `${path}?${params.map(([name, value]) => `${name}=${encodeQueryValue(value)}`).join("&")}`;
 }
 
 function requireId(id: number, name: string): number {

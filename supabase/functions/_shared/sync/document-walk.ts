@@ -11,8 +11,7 @@ import { linkSignals } from "../ploomes/timing.ts";
 import { type Budget, pageDeadline } from "./budget.ts";
 import { type Lane, type WalkEnd, walkLanes } from "./lanes.ts";
 import { createPassWalk } from "./pass-walk.ts";
-import type { PassStart } from "./positions.ts";
-import { parseRangesPosition } from "./ranges.ts";
+import { type PassStart, walkStart } from "./positions.ts";
 
 export interface DocumentWalkDeps {
   readonly db: SyncDb;
@@ -42,15 +41,7 @@ export interface DocumentWalkPlan {
 
 /** Where the walk starts: its stored position, or the start of the pass. */
 export function documentWalkStart(plan: DocumentWalkPlan): PassStart {
-  if (plan.mode === "full") return { mode: "full", ranges: parseRangesPosition(plan.position) };
-  const stored = plan.position;
-  if (stored?.lastUpdateDate !== undefined && typeof stored.lastId === "number") {
-    return { mode: "incremental", position: { lastUpdateDate: stored.lastUpdateDate, lastId: stored.lastId } };
-  }
-  if (plan.since === null) {
-    throw new Error(`the ${plan.kind} walk of run ${plan.runId} has neither a saved position nor a start (since)`);
-  }
-  return { mode: "incremental", position: { since: plan.since } };
+  return walkStart(plan.mode, plan.position, plan.since, `the ${plan.kind} walk of run ${plan.runId}`);
 }
 
 export async function walkDocuments(

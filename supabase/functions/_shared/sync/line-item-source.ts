@@ -10,7 +10,7 @@ import type { PloomesClient } from "../ploomes/client.ts";
 import { DOCUMENT_COLLECTIONS, type DocumentKind } from "../ploomes/documents.ts";
 import { PloomesHttpError } from "../ploomes/errors.ts";
 import { isRecord } from "../ploomes/json.ts";
-import { buildLineItemsExpand, DEALS_PATH, encodeQueryValue } from "../ploomes/odata.ts";
+import { buildLineItemsExpand, buildQuery, DEALS_PATH } from "../ploomes/odata.ts";
 import { idOf } from "../ploomes/pages.ts";
 
 /** Latest records each probe looks at: enough to see lines in an account that uses them. */
@@ -94,10 +94,6 @@ function linesIn(rows: readonly unknown[]): number {
   return rows.filter((row) => isRecord(row) && Array.isArray(row["Products"]) && row["Products"].length > 0).length;
 }
 
-function query(path: string, params: readonly [string, string][]): string {
-  return `${path}?${params.map(([name, value]) => `${name}=${encodeQueryValue(value)}`).join("&")}`;
-}
-
 async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
   const latestWon: [string, string][] = [
     ["$filter", `StatusId eq ${STATUS_WON}`],
@@ -105,7 +101,7 @@ async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
     ["$top", String(PROBE_SAMPLE)],
     ["$select", "Id"],
   ];
-  const path = query(DEALS_PATH, [...latestWon, ["$expand", buildLineItemsExpand()]]);
+  const path = buildQuery(DEALS_PATH, [...latestWon, ["$expand", buildLineItemsExpand()]]);
   try {
     const page = await options.client.getPage(path, { signal: options.signal, deadlineMs: options.deadlineMs() });
     const withLines = linesIn(page.value);
@@ -117,7 +113,7 @@ async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
     if (!(error instanceof PloomesHttpError) || error.status !== HTTP_FORBIDDEN) throw error;
     // The same request without the expansion: a 403 here too is the key or the query, not the
     // expansion, and is the pass's error.
-    await options.client.getPage(query(DEALS_PATH, latestWon), {
+    await options.client.getPage(buildQuery(DEALS_PATH, latestWon), {
       signal: options.signal,
       deadlineMs: options.deadlineMs(),
     });
@@ -127,7 +123,7 @@ async function probeDeals(options: ProbeOptions): Promise<ProbeResult> {
 
 async function probeDocuments(kind: DocumentKind, options: ProbeOptions): Promise<ProbeResult> {
   const collection = DOCUMENT_COLLECTIONS[kind];
-  const path = query(collection.path, [
+  const path = buildQuery(collection.path, [
     ["$orderby", "Id desc"],
     ["$top", String(PROBE_SAMPLE)],
     ["$select", "Id"],

@@ -9,14 +9,22 @@ export type PassStart =
   | { mode: "full"; ranges: IdRange[] | null }
   | { mode: "incremental"; position: IncrementalPosition };
 
-export function passStart(claim: GrantedClaim): PassStart {
-  const stored = claim.position;
-  if (claim.mode === "full") return { mode: "full", ranges: parseRangesPosition(stored) };
+/** Where a walk starts: its stored position, or the start of its pass. `walk` names it in the error. */
+export function walkStart(
+  mode: "full" | "incremental",
+  stored: GrantedClaim["position"],
+  since: string | null,
+  walk: string,
+): PassStart {
+  if (mode === "full") return { mode: "full", ranges: parseRangesPosition(stored) };
   if (stored?.lastUpdateDate !== undefined && typeof stored.lastId === "number") {
     return { mode: "incremental", position: { lastUpdateDate: stored.lastUpdateDate, lastId: stored.lastId } };
   }
-  if (claim.since === null) {
-    throw new Error(`incremental pass ${claim.passId} has neither a saved position nor a start (since)`);
-  }
-  return { mode: "incremental", position: { since: claim.since } };
+  if (since === null) throw new Error(`${walk} has neither a saved position nor a start (since)`);
+  return { mode: "incremental", position: { since } };
+}
+
+/** The deals walk's start. */
+export function passStart(claim: GrantedClaim): PassStart {
+  return walkStart(claim.mode, claim.position, claim.since, `incremental pass ${claim.passId}`);
 }
