@@ -27,6 +27,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Breaks the local stack on purpose, one way at a time; the schedule stays live (the
+        // doctor checks it), so it runs alone, after the suites above.
+        test: {
+          name: "doctor",
+          include: ["tests/doctor/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -1,7 +1,7 @@
 // `npm test`: everything that must pass, against real parts. Brings the local stack up if needed,
 // then runs, in order: tsc, deno check of every function, the Supabase CLI's lint and advisors on the
 // local database, pgTAP through pg_prove, and the vitest projects (unit + simulator in parallel;
-// integration and e2e one after the other, since they share the database). Every step runs even
+// integration, e2e and doctor one after the other, since they share the database). Every step runs even
 // if an earlier one failed, and the last line sums up tests and checks.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -148,6 +148,7 @@ async function main(): Promise<void> {
   await vitestStep("integration", ["integration"]);
   const matrix = matrixSummary();
   await vitestStep("e2e", ["e2e"]);
+  await vitestStep("doctor", ["doctor"]);
 
   const passed = results.reduce((sum, r) => sum + r.passed, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);

@@ -5,15 +5,16 @@
 // shaping; page faults (emptyPage, nextLink, prependRows) arrive as a PageTamper and change the
 // served page only.
 // The `lineItemsOn` setting (line-items-on.ts) decides which of the places that hold line items —
-// deals, orders, quotes — this request sees.
+// deals, orders, quotes — this request sees. The `unknownProperties` setting removes names from
+// the model the query is bound to (odata/bind.ts): they are refused when named and not served.
 
 import { lowerBoundById } from "./data/collection.ts";
-import { ENTITY_TYPES, idOf, type Row, type TypeName } from "./data/model.ts";
+import { idOf, type Row, type TypeName } from "./data/model.ts";
 import type { DocumentKind, EntityKind, Store } from "./data/store.ts";
 import { badRequest } from "./errors.ts";
 import { type Answer, json } from "./http-util.ts";
 import { checkDealExpansion, servesDocuments, sourceFor } from "./line-items-on.ts";
-import { bindQuery } from "./odata/bind.ts";
+import { bindQuery, modelWithout } from "./odata/bind.ts";
 import { planQuery, runPlan, shapeRow } from "./odata/execute.ts";
 import { parseQueryOptions } from "./odata/query-options.ts";
 import { applyOverride } from "./overrides.ts";
@@ -89,9 +90,8 @@ export function answerApi(state: SimState, request: ApiRequest, tamper: PageTamp
   const settings = state.settings.get();
   const store = state.store;
   const source = sourceFor(store, settings.lineItemsOn);
-  const type = ENTITY_TYPES[set.type];
   const options = parseQueryOptions(request.params);
-  const query = bindQuery(type, options);
+  const query = bindQuery(set.type, options, modelWithout(settings.unknownProperties));
   checkDealExpansion(settings.lineItemsOn, query);
   const plan = planQuery(query, source);
 

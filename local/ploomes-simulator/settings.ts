@@ -63,6 +63,18 @@ const settingsSchema = z.strictObject({
    * and quotes are served.
    */
   lineItemsOn: z.enum(["everywhere", "deals", "orders", "quotes", "refuseDealExpansion"]),
+  /**
+   * Names the account's entities no longer have, as `<EntityType>.<Name>` (a property or a
+   * navigation: "Deal.ContactName", "Deal.Products"). Ploomes answers 403 for a name it does not
+   * know [obs], so a field it renames or drops breaks every query that names it; the list lets a
+   * test play "a field the client asks for no longer exists". A listed name is undeclared: 403 in
+   * $select, $filter, $orderby, $expand (also through navigations, e.g. Contact/Name for
+   * "Contact.Name") and left out of rows served without $select. Default [] (the model as
+   * declared). Entries that name nothing declared change nothing.
+   */
+  unknownProperties: z.array(
+    z.string().regex(/^[A-Za-z]+\.[A-Za-z]+$/, "expected <EntityType>.<Name>, e.g. Deal.ContactName"),
+  ),
   /** Entries kept in the request log (oldest dropped first). */
   requestLogLimit: z.number().int().positive(),
 });
@@ -87,6 +99,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   contextBaseUrl: null,
   contactNamePropagation: "silent",
   lineItemsOn: "everywhere",
+  unknownProperties: [],
   requestLogLimit: 10_000,
 };
 

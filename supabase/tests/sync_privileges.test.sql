@@ -58,14 +58,18 @@ select is(
     where p.pronamespace = 'ploomes_sync'::regnamespace and has_function_privilege('authenticated', p.oid, 'EXECUTE')),
   array['ploomes_sync.customer_sales_for_reader()', 'ploomes_sync.health()', 'ploomes_sync.reader_access()']::text[],
   'no ploomes_sync function is executable by authenticated but health(), reader_access() (customer_sales'' policy) and customer_sales_for_reader() (customer_sales_masked)');
--- The schedule's internals read Vault: only pg_cron's job owner runs them (service_role goes
--- through public.trigger_customer_sales_sync instead).
+-- The schedule's and the alerts' internals read Vault: only pg_cron's job owner runs them
+-- (service_role goes through public.trigger_customer_sales_sync instead).
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and not has_function_privilege('service_role', p.oid, 'EXECUTE')),
-  array['ploomes_sync.continue_partial_pass()', 'ploomes_sync.request_timeout_ms()',
-        'ploomes_sync.send_sync_request(text,text)', 'ploomes_sync.vault_value(text)']::text[],
-  'every ploomes_sync function but the schedule''s internals is executable by service_role');
+  array['ploomes_sync.alert_prefix()', 'ploomes_sync.alert_timeout_ms()', 'ploomes_sync.alert_webhook_url()',
+        'ploomes_sync.assumed_schedule_period()', 'ploomes_sync.continue_partial_pass()',
+        'ploomes_sync.describe_interval(interval)', 'ploomes_sync.evaluate_alerts()', 'ploomes_sync.post_alert(text,text)',
+        'ploomes_sync.request_timeout_ms()', 'ploomes_sync.schedule_period()',
+        'ploomes_sync.send_sync_request(text,text)', 'ploomes_sync.stuck_after()', 'ploomes_sync.sync_problems()',
+        'ploomes_sync.vault_value(text)']::text[],
+  'every ploomes_sync function but the schedule''s and the alerts'' internals is executable by service_role');
 
 -- search_path pinned to '' everywhere (every function schema-qualifies names).
 select is(
@@ -108,7 +112,8 @@ select is(
   (select coalesce(array_agg(c.oid::regclass::text order by c.oid::regclass::text), '{}') from pg_class c
     where c.relnamespace = 'ploomes_sync'::regnamespace and c.relkind in ('r', 'p')
       and not has_table_privilege('service_role', c.oid, 'SELECT, INSERT, UPDATE, DELETE')),
-  '{}'::text[], 'service_role may read and write every ploomes_sync table');
+  array['ploomes_sync.incidents', 'ploomes_sync.sync_requests']::text[],
+  'service_role may read and write every ploomes_sync table but the schedule''s own (incidents, sync_requests: only the job owner writes them)');
 select ok(not has_schema_privilege('anon', 'ploomes_sync', 'USAGE'), 'anon has no USAGE on schema ploomes_sync');
 
 -- ---------------------------------------------------------------------------------------------

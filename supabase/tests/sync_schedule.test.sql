@@ -10,13 +10,15 @@ select plan(17);
 
 select is(
   array(select jobname || ' @ ' || schedule from cron.job where jobname like 'sync-customer-sales%' order by jobname),
-  array['sync-customer-sales @ 0 */6 * * *', 'sync-customer-sales-cleanup @ 17 3 * * *', 'sync-customer-sales-continue @ * * * * *'],
-  'the three jobs, with their schedules');
+  array['sync-customer-sales @ 0 */6 * * *', 'sync-customer-sales-alerts @ */5 * * * *', 'sync-customer-sales-cleanup @ 17 3 * * *',
+        'sync-customer-sales-continue @ * * * * *'],
+  'the four jobs, with their schedules');
 
 \i supabase/migrations/20261128000800_schedule.sql
 select is(
   array(select jobname || ' x' || count(*) from cron.job where jobname like 'sync-customer-sales%' group by jobname order by jobname),
-  array['sync-customer-sales x1', 'sync-customer-sales-cleanup x1', 'sync-customer-sales-continue x1'],
+  array['sync-customer-sales x1', 'sync-customer-sales-alerts x1', 'sync-customer-sales-cleanup x1',
+        'sync-customer-sales-continue x1'],
   'applying the schedule migration again leaves each job exactly once');
 select is((select count(*)::int from cron.job where jobname like 'sync-customer-sales%' and not active), 0, 'all jobs active');
 select matches((select command from cron.job where jobname = 'sync-customer-sales-cleanup'),

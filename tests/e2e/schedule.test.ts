@@ -7,7 +7,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../../local/ploomes-simulator/index.ts";
 import { PROJECT_ROOT } from "../../local/stack/paths.ts";
-import { connectDb, waitFor } from "../support/stack.ts";
+import { connectDb, setVaultSecret, waitFor } from "../support/stack.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 import { configureFunction, resetSyncState, restoreFunctionEnv, startTestSimulator } from "../support/sync-harness.ts";
 
@@ -52,9 +52,8 @@ async function setSchedule(job: string, schedule: string): Promise<void> {
   }
 }
 
-async function setCronSecret(value: string | null): Promise<void> {
-  await db.query("delete from vault.secrets where name = 'cron_secret'");
-  if (value !== null) await db.query("select vault.create_secret($1, 'cron_secret')", [value]);
+function setCronSecret(value: string | null): Promise<void> {
+  return setVaultSecret(db, "cron_secret", value);
 }
 
 beforeAll(async () => {

@@ -20,6 +20,12 @@ export async function connectAdminDb(): Promise<pg.Client> {
   return client;
 }
 
+/** Replaces a Vault secret by name (null: removes it), as a test breaks or repairs the schedule's secrets. */
+export async function setVaultSecret(db: pg.Client, name: string, value: string | null): Promise<void> {
+  await db.query("delete from vault.secrets where name = $1", [name]);
+  if (value !== null) await db.query("select vault.create_secret($1, $2)", [value, name]);
+}
+
 const POLL_INTERVAL_MS = 100;
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

@@ -371,6 +371,166 @@ describe("handleSyncRequest: configuration problems → 500", () => {
   });
 });
 
+describe("handleSyncRequest: configuration check", () => {
+  const DEFAULT_SETTINGS = {
+    check: "ok",
+    ploomesBaseUrl: "https://public-api2.ploomes.com",
+    requestsPerMinute: 90,
+    pageSize: 300,
+    requestTimeoutMs: 30000,
+    lineItemsSource: "auto",
+    timeBudgetMs: 120000,
+    cpuBudgetMs: 800,
+    fullEveryHours: 168,
+    overlapSeconds: 300,
+    maxRejectRatio: 0.01,
+    maxDeleteRatio: 0.1,
+  };
+
+  it("answers 200 with the effective settings, running and recording nothing", async () => {
+    const { handle, runCalls, recordCalls } = harness();
+    const { response, body } = await handle(post('{"check":true}'));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(body).toEqual(DEFAULT_SETTINGS);
+    expect(runCalls).toHaveLength(0);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it("reports the values set, never a secret or the database", async () => {
+    const env: Env = {
+      ...BASE_ENV,
+      PLOOMES_BASE_URL: "https://ploomes.example.com/",
+      PLOOMES_REQUESTS_PER_MINUTE: "60",
+      PLOOMES_PAGE_SIZE: "100",
+      PLOOMES_REQUEST_TIMEOUT_MS: "15000",
+      PLOOMES_LINE_ITEMS_SOURCE: "Orders",
+      SYNC_TIME_BUDGET_MS: "90000",
+      SYNC_CPU_BUDGET_MS: "500",
+      SYNC_FULL_EVERY_HOURS: "24.5",
+      SYNC_OVERLAP_SECONDS: "0",
+      SYNC_MAX_REJECT_RATIO: "0.05",
+      SYNC_MAX_DELETE_RATIO: "0.25",
+    };
+    const { handle, runCalls, recordCalls } = harness({ env });
+    const { response, text, body } = await handle(post('{"check":true}'));
+    expect(response.status).toBe(200);
+    expect(body).toEqual({
+      check: "ok",
+      ploomesBaseUrl: "https://ploomes.example.com",
+      requestsPerMinute: 60,
+      pageSize: 100,
+      requestTimeoutMs: 15000,
+      lineItemsSource: "orders",
+      timeBudgetMs: 90000,
+      cpuBudgetMs: 500,
+      fullEveryHours: 24.5,
+      overlapSeconds: 0,
+      maxRejectRatio: 0.05,
+      maxDeleteRatio: 0.25,
+    });
+    for (const secret of [API_KEY, CRON_SECRET, SERVICE_KEY]) expect(text).not.toContain(secret);
+    expect(text).not.toContain("abcd.supabase.co");
+    expect(runCalls).toHaveLength(0);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it("wins over mode and dryRun: nothing runs", async () => {
+    const { handle, runCalls } = harness();
+    const { response, body } = await handle(post('{"check":true,"mode":"full","dryRun":true,"trigger":"cli"}'));
+    expect(response.status).toBe(200);
+    expect(body).toEqual(DEFAULT_SETTINGS);
+    expect(runCalls).toHaveLength(0);
+  });
+
+  it("answers GET ?check=true the same way", async () => {
+    const { handle, runCalls } = harness();
+    const { response, body } = await handle(get("?check=true"));
+    expect(response.status).toBe(200);
+    expect(body).toEqual(DEFAULT_SETTINGS);
+    expect(runCalls).toHaveLength(0);
+  });
+
+  it("with check=false runs the sync as usual", async () => {
+    const { handle, runCalls } = harness();
+    const { response } = await handle(get("?check=false"));
+    expect(response.status).toBe(200);
+    expect(runCalls[0]?.request).toEqual({ mode: "auto", dryRun: false, trigger: "manual" });
+  });
+
+  it("with a configuration problem: 500 listing the problems, recorded:false, recordFailure not called", async () => {
+    // The database is reachable (SUPABASE_URL and the key are set), so a sync request would record a run.
+    const env = { ...BASE_ENV, PLOOMES_API_KEY: undefined, SYNC_OVERLAP_SECONDS: "-1" };
+    const { handle, recordCalls, runCalls } = harness({ env });
+    for (const request of [post('{"check":true}'), get("?check=true")]) {
+      const { response, text, body } = await handle(request);
+      expect(response.status).toBe(500);
+      expect(body["recorded"]).toBe(false);
+      expect(body).not.toHaveProperty("runId");
+      expect(body).not.toHaveProperty("recordError");
+      expect(body["error"]).toMatch(/^configuration error: 2 configuration problems: PLOOMES_API_KEY is not set/);
+      const variables = Array.isArray(body["problems"])
+        ? body["problems"].map((problem: unknown) => (isRecord(problem) ? problem["variable"] : null))
+        : [];
+      expect(variables).toEqual(["PLOOMES_API_KEY", "SYNC_OVERLAP_SECONDS"]);
+      expect(String(body["hint"])).toContain("supabase secrets set");
+      for (const secret of [CRON_SECRET, SERVICE_KEY]) expect(text).not.toContain(secret);
+    }
+    expect(recordCalls).toHaveLength(0);
+    expect(runCalls).toHaveLength(0);
+  });
+
+  it("without database access either: 500, recorded:false", async () => {
+    const env = { ...BASE_ENV, PLOOMES_API_KEY: undefined, SUPABASE_URL: undefined };
+    const { handle, recordCalls } = harness({ env });
+    const { response, body } = await handle(post('{"check":true}'));
+    expect(response.status).toBe(500);
+    expect(body["recorded"]).toBe(false);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it.each([
+    ["no credentials", {}],
+    ["a wrong x-cron-secret", { "x-cron-secret": "wrong-secret-0123456789abcdef0123456789" }],
+  ])("refuses a check with %s: 401", async (_label, headers: Record<string, string>) => {
+    const { handle, runCalls, recordCalls } = harness();
+    for (const request of [post('{"check":true}', headers), get("?check=true", headers)]) {
+      const { response, text } = await handle(request);
+      expect(response.status).toBe(401);
+      expect(text).toBe('{"error":"unauthorized"}');
+    }
+    expect(runCalls).toHaveLength(0);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it("still fails closed on an unset CRON_SECRET (500, before auth)", async () => {
+    const { handle, recordCalls } = harness({ env: withoutCronSecret(BASE_ENV) });
+    const { response, body } = await handle(post('{"check":true}', {}));
+    expect(response.status).toBe(500);
+    expect(body["error"]).toMatch(/^configuration error: 1 configuration problem: CRON_SECRET is not set/);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it.each([['{"check":"yes"}'], ['{"check":1}']])("answers 400 naming check for %s", async (requestBody) => {
+    const { handle, runCalls, recordCalls } = harness();
+    const { response, body } = await handle(post(requestBody));
+    expect(response.status).toBe(400);
+    expect(body["error"]).toBe("invalid request");
+    const problems = Array.isArray(body["problems"]) ? body["problems"] : [];
+    expect(problems).toHaveLength(1);
+    expect(String(problems[0])).toMatch(/^check: /);
+    expect(runCalls).toHaveLength(0);
+    expect(recordCalls).toHaveLength(0);
+  });
+
+  it("answers 400 naming check for GET ?check=yes", async () => {
+    const { handle } = harness();
+    const { response, body } = await handle(get("?check=yes"));
+    expect(response.status).toBe(400);
+    expect(String(body["problems"])).toMatch(/^check: /);
+  });
+});
+
 describe("handleSyncRequest: the sync's outcome", () => {
   it.each([
     [200, { runId: 1, status: "partial" }],

@@ -24,17 +24,54 @@ describe("readSyncRequest: valid bodies", () => {
     expect(await readSyncRequest(post(body))).toEqual({
       ok: true,
       request: { mode: "auto", dryRun: false, trigger: "manual" },
+      check: false,
     });
   });
 
   it("reads every field", async () => {
     const result = await readSyncRequest(post(JSON.stringify({ mode: "full", dryRun: true, trigger: "continue" })));
-    expect(result).toEqual({ ok: true, request: { mode: "full", dryRun: true, trigger: "continue" } });
+    expect(result).toEqual({ ok: true, request: { mode: "full", dryRun: true, trigger: "continue" }, check: false });
   });
 
   it("fills the fields left out", async () => {
     const result = await readSyncRequest(post('{"trigger":"cron"}'));
-    expect(result).toEqual({ ok: true, request: { mode: "auto", dryRun: false, trigger: "cron" } });
+    expect(result).toEqual({ ok: true, request: { mode: "auto", dryRun: false, trigger: "cron" }, check: false });
+  });
+});
+
+describe("readSyncRequest: check", () => {
+  it("reads check: true apart from the sync request, which keeps its defaults", async () => {
+    const result = await readSyncRequest(post('{"check":true}'));
+    expect(result).toEqual({
+      ok: true,
+      request: { mode: "auto", dryRun: false, trigger: "manual" },
+      check: true,
+    });
+  });
+
+  it("accepts check next to mode and dryRun (the handler lets the check win)", async () => {
+    const result = await readSyncRequest(post('{"check":true,"mode":"full","dryRun":true,"trigger":"cli"}'));
+    expect(result).toEqual({ ok: true, request: { mode: "full", dryRun: true, trigger: "cli" }, check: true });
+  });
+
+  it("reads check: false", async () => {
+    const result = await readSyncRequest(post('{"check":false}'));
+    expect(result).toEqual({ ok: true, request: { mode: "auto", dryRun: false, trigger: "manual" }, check: false });
+  });
+
+  it.each([['"yes"'], ['"true"'], ["1"], ["null"]])("refuses check: %s, naming check", async (value) => {
+    const result = await readSyncRequest(post(`{"check":${value}}`));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.status).toBe(400);
+    expect(result.problems).toHaveLength(1);
+    expect(result.problems[0]).toMatch(/^check: /);
+  });
+
+  it("still validates the other fields of a check", async () => {
+    const problems = problemsOf(await readSyncRequest(post('{"check":true,"mode":"sometimes"}')));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^mode: /);
   });
 });
 
@@ -98,7 +135,7 @@ describe("readSyncRequest: 413", () => {
   it("accepts exactly 16 KiB and refuses one byte more", async () => {
     const json = '{"mode":"full"}'; // 15 bytes
     const atLimit = await readSyncRequest(post(json + " ".repeat(LIMIT - 15)));
-    expect(atLimit).toEqual({ ok: true, request: { mode: "full", dryRun: false, trigger: "manual" } });
+    expect(atLimit).toEqual({ ok: true, request: { mode: "full", dryRun: false, trigger: "manual" }, check: false });
     const overLimit = await readSyncRequest(post(json + " ".repeat(LIMIT - 14)));
     expect(overLimit).toEqual({ ok: false, status: 413, problems: ["body is 16385 bytes; the limit is 16384"] });
   });
@@ -124,13 +161,14 @@ describe("syncRequestFromQuery (GET)", () => {
   const query = (search: string): BodyResult => syncRequestFromQuery(new URL(`${URL_BASE}${search}`));
 
   it("no query means all defaults", () => {
-    expect(query("")).toEqual({ ok: true, request: { mode: "auto", dryRun: false, trigger: "manual" } });
+    expect(query("")).toEqual({ ok: true, request: { mode: "auto", dryRun: false, trigger: "manual" }, check: false });
   });
 
   it("reads mode, dryRun=true and trigger", () => {
     expect(query("?mode=full&dryRun=true&trigger=cron")).toEqual({
       ok: true,
       request: { mode: "full", dryRun: true, trigger: "cron" },
+      check: false,
     });
   });
 
@@ -138,6 +176,7 @@ describe("syncRequestFromQuery (GET)", () => {
     expect(query("?dryRun=false&mode=incremental")).toEqual({
       ok: true,
       request: { mode: "incremental", dryRun: false, trigger: "manual" },
+      check: false,
     });
   });
 
@@ -148,6 +187,25 @@ describe("syncRequestFromQuery (GET)", () => {
     expect(result.status).toBe(400);
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]).toMatch(/^dryRun: /);
+  });
+
+  it("reads check=true and check=false", () => {
+    expect(query("?check=true")).toEqual({
+      ok: true,
+      request: { mode: "auto", dryRun: false, trigger: "manual" },
+      check: true,
+    });
+    expect(query("?check=false&trigger=cli")).toEqual({
+      ok: true,
+      request: { mode: "auto", dryRun: false, trigger: "cli" },
+      check: false,
+    });
+  });
+
+  it.each([["?check=yes"], ["?check=1"], ["?check=TRUE"], ["?check="]])("refuses a bad check: %s", (search) => {
+    const problems = problemsOf(query(search));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^check: /);
   });
 
   it("refuses a bad mode", () => {

@@ -2,8 +2,10 @@
 // $orderby, $expand and their nested options) and type-checks expressions. An unknown name —
 // or a navigation where a property is expected, as in `$select=Products` — is 403 "Your request
 // has been forbidden", which is what Ploomes answers ([obs]); a type error is 400.
+// Names are resolved against a Model: the declared entity types, less the names the
+// `unknownProperties` setting removes (a field Ploomes renamed or dropped).
 
-import { badRequest, forbidden } from "../errors.ts";
+import { badRequest, forbidden, type ODataError } from "../errors.ts";
 import type { Instant } from "../instant.ts";
 import {
   ENTITY_TYPES,
@@ -12,6 +14,7 @@ import {
   type PropertyDef,
   type PropertyType,
   type SingleNavigation,
+  type TypeName,
 } from "../data/model.ts";
 import type { CompareOp, Expr, Literal, OrderItem } from "./parser.ts";
 import type { ExpandItem, QueryOptions } from "./query-options.ts";
@@ -92,15 +95,62 @@ const FUNCTIONS: Readonly<Record<FunctionName, { readonly args: readonly ValueTy
   length: { args: ["string"], result: "number" },
 };
 
+/** The entity types as one request sees them; navigation targets are looked up here too. */
+export type Model = (name: TypeName) => EntityType;
+
+/** Every declared property and navigation. */
+const DECLARED_MODEL: Model = (name) => ENTITY_TYPES[name];
+
+/**
+ * The declared model less `unknown` (entries `Type.Name`, a property or a navigation). A removed
+ * name is then undeclared for everything that binds: refused when named (403) and, since
+ * `$select` absent or `*` means "every property of the type", never served either. Entries that
+ * name nothing declared change nothing.
+ */
+export function modelWithout(unknown: readonly string[]): Model {
+  if (unknown.length === 0) return DECLARED_MODEL;
+  const removed = new Set(unknown);
+  const views = new Map<TypeName, EntityType>();
+  return (name) => {
+    const known = views.get(name) ?? withoutNames(ENTITY_TYPES[name], removed);
+    views.set(name, known);
+    return known;
+  };
+}
+
+function withoutNames(type: EntityType, removed: ReadonlySet<string>): EntityType {
+  const kept = (name: string) => !removed.has(`${type.name}.${name}`);
+  const properties = type.properties.filter((p) => kept(p.name));
+  return {
+    name: type.name,
+    properties,
+    propertyByName: new Map(properties.map((p) => [p.name, p])),
+    navigationByName: new Map([...type.navigationByName].filter(([name]) => kept(name))),
+  };
+}
+
+/**
+ * The 403 for a name `type` does not have. The client sees only the message; the log's detail
+ * also says when the name is declared but removed by `unknownProperties`, so a forgotten setting
+ * is easy to spot.
+ */
+function unknownName(type: EntityType, name: string, detail: string): ODataError {
+  const declared = ENTITY_TYPES[type.name];
+  const removed = (declared.propertyByName.has(name) || declared.navigationByName.has(name)) &&
+    !type.propertyByName.has(name) && !type.navigationByName.has(name);
+  return forbidden(removed ? `${detail} (removed by setting unknownProperties)` : detail);
+}
+
 /** `where` names the option for messages and the request log, e.g. "$select" or "$expand=Contact($filter)". */
-export function bindQuery(type: EntityType, options: QueryOptions, where = ""): BoundQuery {
-  const at = (name: string) => (where ? `${where}(${name})` : name);
+export function bindQuery(name: TypeName, options: QueryOptions, model: Model, where = ""): BoundQuery {
+  const type = model(name);
+  const at = (option: string) => (where ? `${where}(${option})` : option);
   return {
     type,
     select: bindSelect(type, options.select, at("$select")),
-    expand: bindExpand(type, options.expand, at("$expand")),
-    filter: options.filter ? bindFilter(type, options.filter, at("$filter")) : null,
-    orderby: options.orderby.map((item) => bindOrder(type, item, at("$orderby"))),
+    expand: bindExpand(model, type, options.expand, at("$expand")),
+    filter: options.filter ? bindFilter(model, type, options.filter, at("$filter")) : null,
+    orderby: options.orderby.map((item) => bindOrder(model, type, item, at("$orderby"))),
     top: options.top,
     skip: options.skip,
     count: options.count,
@@ -114,7 +164,7 @@ function bindSelect(type: EntityType, select: QueryOptions["select"], where: str
     const name = path.join("/");
     if (path.length !== 1 || !type.propertyByName.has(name)) {
       const what = type.navigationByName.has(name) ? "a navigation (use $expand)" : "not a property";
-      throw forbidden(`${where}: '${name}' is ${what} of ${type.name}`);
+      throw unknownName(type, name, `${where}: '${name}' is ${what} of ${type.name}`);
     }
     chosen.add(name);
   }
@@ -122,15 +172,15 @@ function bindSelect(type: EntityType, select: QueryOptions["select"], where: str
   return type.properties.filter((p) => chosen.has(p.name));
 }
 
-function bindExpand(type: EntityType, items: readonly ExpandItem[], where: string): BoundExpand[] {
+function bindExpand(model: Model, type: EntityType, items: readonly ExpandItem[], where: string): BoundExpand[] {
   const seen = new Set<string>();
   return items.map((item) => {
     const name = item.navigation.join("/");
     const navigation = item.navigation.length === 1 ? type.navigationByName.get(name) : undefined;
-    if (!navigation) throw forbidden(`${where}: '${name}' is not a navigation of ${type.name}`);
+    if (!navigation) throw unknownName(type, name, `${where}: '${name}' is not a navigation of ${type.name}`);
     if (seen.has(name)) throw badRequest(`${where}: '${name}' is expanded more than once`);
     seen.add(name);
-    const nested = bindQuery(ENTITY_TYPES[navigation.target], item.options, `${where}=${name}`);
+    const nested = bindQuery(navigation.target, item.options, model, `${where}=${name}`);
     const collectionOnly = nested.filter || nested.orderby.length > 0 || nested.top !== null || nested.skip !== null;
     if (!navigation.many && collectionOnly) {
       throw badRequest(`${where}=${name}: $filter, $orderby, $top and $skip apply only to collection navigations`);
@@ -139,18 +189,20 @@ function bindExpand(type: EntityType, items: readonly ExpandItem[], where: strin
   });
 }
 
-function bindOrder(type: EntityType, item: OrderItem, where: string): BoundOrder {
-  return { path: bindPath(type, item.segments, where), descending: item.descending };
+function bindOrder(model: Model, type: EntityType, item: OrderItem, where: string): BoundOrder {
+  return { path: bindPath(model, type, item.segments, where), descending: item.descending };
 }
 
 /** Resolves `Nav/Nav/Property`: every segment but the last must be a single-valued navigation. */
-function bindPath(type: EntityType, segments: readonly string[], where: string): BoundPath {
+function bindPath(model: Model, type: EntityType, segments: readonly string[], where: string): BoundPath {
   const navigations: SingleNavigation[] = [];
   let current = type;
   segments.forEach((segment, i) => {
     if (i === segments.length - 1) return;
     const navigation = current.navigationByName.get(segment);
-    if (!navigation) throw forbidden(`${where}: '${segment}' is not a navigation of ${current.name}`);
+    if (!navigation) {
+      throw unknownName(current, segment, `${where}: '${segment}' is not a navigation of ${current.name}`);
+    }
     if (navigation.many) {
       throw badRequest(
         `${where}: '${
@@ -159,7 +211,7 @@ function bindPath(type: EntityType, segments: readonly string[], where: string):
       );
     }
     navigations.push(navigation);
-    current = ENTITY_TYPES[navigation.target];
+    current = model(navigation.target);
   });
   const last = segments[segments.length - 1] ?? "";
   const property = current.propertyByName.get(last);
@@ -167,33 +219,33 @@ function bindPath(type: EntityType, segments: readonly string[], where: string):
     if (current.navigationByName.has(last)) {
       throw badRequest(`${where}: navigation '${last}' cannot be used as a value`);
     }
-    throw forbidden(`${where}: '${last}' is not a property of ${current.name}`);
+    throw unknownName(current, last, `${where}: '${last}' is not a property of ${current.name}`);
   }
   return { navigations, property, type: TYPE_OF_PROPERTY[property.type] };
 }
 
-function bindFilter(type: EntityType, expr: Expr, where: string): BoundExpr {
-  const bound = bindExpr(type, expr, where);
+function bindFilter(model: Model, type: EntityType, expr: Expr, where: string): BoundExpr {
+  const bound = bindExpr(model, type, expr, where);
   if (bound.type !== "boolean") throw badRequest(`${where}: the expression must be true or false, not a ${bound.type}`);
   return bound;
 }
 
-function bindExpr(type: EntityType, expr: Expr, where: string): BoundExpr {
+function bindExpr(model: Model, type: EntityType, expr: Expr, where: string): BoundExpr {
   switch (expr.kind) {
     case "logical": {
-      const left = requireBoolean(bindExpr(type, expr.left, where), expr.op, where);
-      const right = requireBoolean(bindExpr(type, expr.right, where), expr.op, where);
+      const left = requireBoolean(bindExpr(model, type, expr.left, where), expr.op, where);
+      const right = requireBoolean(bindExpr(model, type, expr.right, where), expr.op, where);
       return { kind: "logical", op: expr.op, left, right, type: "boolean" };
     }
     case "not":
       return {
         kind: "not",
-        operand: requireBoolean(bindExpr(type, expr.operand, where), "not", where),
+        operand: requireBoolean(bindExpr(model, type, expr.operand, where), "not", where),
         type: "boolean",
       };
     case "compare": {
-      const left = bindExpr(type, expr.left, where);
-      const right = bindExpr(type, expr.right, where);
+      const left = bindExpr(model, type, expr.left, where);
+      const right = bindExpr(model, type, expr.right, where);
       if (left.type !== "null" && right.type !== "null" && left.type !== right.type) {
         throw badRequest(
           `${where}: operator '${expr.op}' at position ${
@@ -207,15 +259,15 @@ function bindExpr(type: EntityType, expr: Expr, where: string): BoundExpr {
     case "literal":
       return literalOf(expr.value);
     case "path": {
-      const path = bindPath(type, expr.segments, where);
+      const path = bindPath(model, type, expr.segments, where);
       return { kind: "property", path, type: path.type };
     }
     case "call":
-      return bindCall(type, expr, where);
+      return bindCall(model, type, expr, where);
   }
 }
 
-function bindCall(type: EntityType, expr: Expr & { kind: "call" }, where: string): BoundExpr {
+function bindCall(model: Model, type: EntityType, expr: Expr & { kind: "call" }, where: string): BoundExpr {
   if (!Object.hasOwn(FUNCTIONS, expr.name)) {
     throw badRequest(`${where}: unknown function '${expr.name}' at position ${expr.pos + 1}`);
   }
@@ -225,7 +277,7 @@ function bindCall(type: EntityType, expr: Expr & { kind: "call" }, where: string
     throw badRequest(`${where}: ${name} takes ${signature.args.length} argument(s), got ${expr.args.length}`);
   }
   const args = expr.args.map((arg, i) => {
-    const bound = bindExpr(type, arg, where);
+    const bound = bindExpr(model, type, arg, where);
     if (bound.type !== signature.args[i] && bound.type !== "null") {
       throw badRequest(`${where}: argument ${i + 1} of ${name} must be a ${signature.args[i]}, not a ${bound.type}`);
     }

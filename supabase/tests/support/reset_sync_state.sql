@@ -11,3 +11,5 @@ delete from ploomes_sync.deal_documents;
 delete from public.customer_sales;
 delete from ploomes_sync.runs;
 delete from ploomes_sync.passes;
+delete from ploomes_sync.incidents;
+delete from ploomes_sync.sync_requests;

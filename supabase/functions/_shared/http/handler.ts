@@ -2,6 +2,8 @@
 // Order matters: a missing or weak CRON_SECRET fails closed (500) before anything else; then the
 // caller must present it (401); then the body is checked (400/413); only then does the rest of
 // the configuration get reported (500) or the sync run (200/409/502).
+// A check request ({"check": true} or ?check=true) stops at the configuration: 200 with the effective
+// settings, or the same 500 — never recorded, no lease, no Ploomes call. It wins over `mode`/`dryRun`.
 import {
   type Config,
   type ConfigProblem,
@@ -11,6 +13,7 @@ import {
 } from "../config/config.ts";
 import type { SyncRequest } from "./request-body.ts";
 import { readSyncRequest, syncRequestFromQuery } from "./request-body.ts";
+import { checkReport } from "./check.ts";
 import { presentedSecret, secretsMatch } from "./secret.ts";
 import type { SyncOutcome } from "../sync/runner.ts";
 
@@ -63,12 +66,14 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
     return json(body.status, {
       error: body.status === 413 ? "request body too large" : "invalid request",
       problems: body.problems,
-      hint: 'Send an optional JSON body like {"mode":"auto"|"incremental"|"full","dryRun":false,"trigger":"manual"}.',
+      hint:
+        'Send an optional JSON body like {"mode":"auto"|"incremental"|"full","dryRun":false,"trigger":"manual","check":false}.',
     });
   }
   if (!deps.config.ok) {
     const { problems, database } = deps.config;
-    if (database === null) return configurationError(problems, { recorded: false });
+    // A check only reports: recording it would count a configuration probe as a failed sync run.
+    if (database === null || body.check) return configurationError(problems, { recorded: false });
     try {
       const runId = await deps.recordFailure(
         database,
@@ -82,6 +87,8 @@ export async function handleSyncRequest(request: Request, deps: HandlerDeps): Pr
       return configurationError(problems, { recorded: false, recordError });
     }
   }
+
+  if (body.check) return json(200, checkReport(deps.config.config));
 
   try {
     const outcome = await deps.runSync(deps.config.config, body.request);

@@ -1,5 +1,6 @@
 // The optional JSON body of a sync request (README "Triggering a sync"), validated strictly: unknown keys and wrong
-// types are a 400 that lists every problem. An empty body means all defaults.
+// types are a 400 that lists every problem. An empty body means all defaults. `check` asks only for a
+// configuration check (handler.ts); it is split off here so that the sync runner's SyncRequest never sees it.
 import { z } from "zod";
 import { REQUESTED_MODES, SYNC_TRIGGERS, type SyncRequest } from "../sync/request.ts";
 
@@ -12,11 +13,16 @@ export const syncRequestSchema = z.strictObject({
   mode: z.enum(REQUESTED_MODES).default("auto"),
   dryRun: z.boolean().default(false),
   trigger: z.enum(SYNC_TRIGGERS).default("manual"),
-}) satisfies z.ZodType<SyncRequest>;
+  check: z.boolean().default(false),
+}) satisfies z.ZodType<SyncRequest & { check: boolean }>;
 
+/** `check: true` is a configuration check: the other fields are still validated, then ignored. */
 export type BodyResult =
-  | { ok: true; request: SyncRequest }
+  | { ok: true; request: SyncRequest; check: boolean }
   | { ok: false; status: 400 | 413; problems: string[] };
+
+/** Query parameters read as booleans: exactly "true" or "false"; anything else stays a string and is refused. */
+const BOOLEAN_PARAMETERS: ReadonlySet<string> = new Set(["dryRun", "check"]);
 
 export async function readSyncRequest(request: Request): Promise<BodyResult> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -43,14 +49,14 @@ export async function readSyncRequest(request: Request): Promise<BodyResult> {
       ),
     };
   }
-  return { ok: true, request: parsed.data };
+  return accepted(parsed.data);
 }
 
-/** GET requests carry their options in the query string (?mode=full&dryRun=true). */
+/** GET requests carry their options in the query string (?mode=full&dryRun=true, ?check=true). */
 export function syncRequestFromQuery(url: URL): BodyResult {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of url.searchParams) {
-    raw[key] = key === "dryRun" ? value === "true" ? true : value === "false" ? false : value : value;
+    raw[key] = BOOLEAN_PARAMETERS.has(key) && (value === "true" || value === "false") ? value === "true" : value;
   }
   const parsed = syncRequestSchema.safeParse(raw);
   if (!parsed.success) {
@@ -60,7 +66,11 @@ export function syncRequestFromQuery(url: URL): BodyResult {
       problems: parsed.error.issues.map((i) => `${i.path.join(".") || "query"}: ${i.message}`),
     };
   }
-  return { ok: true, request: parsed.data };
+  return accepted(parsed.data);
+}
+
+function accepted({ check, ...request }: z.output<typeof syncRequestSchema>): BodyResult {
+  return { ok: true, request, check };
 }
 
 function tooLarge(size: number): BodyResult {
