@@ -14,6 +14,7 @@ import { resetLocalSyncState } from "./lib/bench-state.ts";
 import { measureFullPass, measurePredecessor, type PassSetting } from "./lib/bench-full-pass.ts";
 import { measureLimits } from "./lib/bench-limits.ts";
 import { measureFinish, measurePageStore } from "./lib/bench-sql.ts";
+import { measureWebhooks, type WebhookSetting } from "./lib/bench-webhooks.ts";
 
 interface Sizes {
   readonly pass: PassSetting;
@@ -21,6 +22,7 @@ interface Sizes {
   readonly finishDeals: number;
   readonly limits: { seed: number; contacts: number; products: number; deals: number };
   readonly cpuDeals: number;
+  readonly webhooks: WebhookSetting;
 }
 
 /** The account sizes the issue names; --quick divides them. */
@@ -30,6 +32,7 @@ const FULL: Sizes = {
   finishDeals: 1_000_000,
   limits: { seed: 42, contacts: 5_000, products: 300, deals: 100_000 },
   cpuDeals: 10_000,
+  webhooks: { deals: 5_000, samples: 20, latencyMs: 1_500, requestsPerMinute: 90, seed: 60 },
 };
 const QUICK: Sizes = {
   pass: { deals: 3_000, latencyMs: 1_500, requestsPerMinute: 90, seed: 30 },
@@ -37,6 +40,7 @@ const QUICK: Sizes = {
   finishDeals: 100_000,
   limits: { seed: 42, contacts: 1_000, products: 100, deals: 10_000 },
   cpuDeals: 3_000,
+  webhooks: { deals: 2_000, samples: 5, latencyMs: 1_500, requestsPerMinute: 90, seed: 60 },
 };
 
 function table(rows: [string, string, string][]): string {
@@ -73,6 +77,10 @@ async function main(): Promise<void> {
   const { limits, incremental } = await measureLimits(sizes.limits, resetLocalSyncState);
   log("CPU of parse + validate + map per 10 000 deals…");
   const dealCpu = await measureDealCpu({ deals: sizes.cpuDeals });
+  log(
+    `webhooks: ${sizes.webhooks.samples} single changes, then a burst of 1 000, ${sizes.webhooks.latencyMs} ms latency…`,
+  );
+  const webhooks = await measureWebhooks(sizes.webhooks, resetLocalSyncState);
   await resetLocalSyncState();
 
   const report = {
@@ -103,6 +111,14 @@ async function main(): Promise<void> {
     parseValidateMapMsPer10kDeals: round(dealCpu.parseMs + dealCpu.validateMapMs),
     edgeLimits: limits,
     dealCpu,
+    webhookLatency: {
+      p50Seconds: webhooks.p50Seconds,
+      p95Seconds: webhooks.p95Seconds,
+      requestsFor1000Events: webhooks.requestsFor1000Events,
+      burstSeconds: webhooks.burstSeconds,
+      samples: webhooks.samples,
+      deals: webhooks.deals,
+    },
   };
 
   const rows: [string, string, string][] = [
@@ -148,6 +164,12 @@ async function main(): Promise<void> {
       "parseValidateMapMs",
       `${round(dealCpu.parseMs + dealCpu.validateMapMs)} ms (JSON.parse ${dealCpu.parseMs} ms)`,
       `per 10 000 deals, Node; the rpc payload, built once: ${dealCpu.payloadMs} ms`,
+    ],
+    [
+      "webhookLatency",
+      `p50 ${webhooks.p50Seconds} s, p95 ${webhooks.p95Seconds} s; ${webhooks.requestsFor1000Events} requests for 1 000 events`,
+      `deal change → customer_sales, ${webhooks.samples} changes, ${webhooks.deals} deals, ${sizes.webhooks.latencyMs} ms latency; ` +
+      `the burst converged in ${webhooks.burstSeconds} s`,
     ],
   ];
   const text = `# Benchmark ${startedAt.toISOString()}${quick ? " (--quick)" : ""}\n\n${table(rows)}\n`;

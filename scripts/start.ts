@@ -6,6 +6,10 @@ import { stackUp } from "../local/stack/stack.ts";
 import { callFunction, type SyncCall, topCustomers, withProgress } from "./lib/gateway-sync.ts";
 import { prepareLocalFunction } from "./lib/local-function.ts";
 import { formatSummary, formatTopCustomers } from "./lib/summary.ts";
+import { loadDotEnv } from "./lib/dotenv.ts";
+import { registerWebhooks } from "./lib/webhook-registrations.ts";
+import { webhookTarget } from "./lib/webhook-target.ts";
+import { SIMULATOR_URL } from "../local/stack/services.ts";
 
 const TOP_CUSTOMERS = 10;
 /** A pass that needs more invocations than this is reported instead of looped on forever. */
@@ -35,6 +39,15 @@ async function main(): Promise<number> {
   if (call.body.status === "partial") {
     say(`\nthe pass is still partial after ${MAX_INVOCATIONS} invocations; run npm start again to continue it`);
     return 1;
+  }
+  if (source.demo) {
+    // The demo account calls the local receiver on every deal change (docs/operations.md, "Webhooks").
+    const registered = await registerWebhooks(webhookTarget(loadDotEnv()));
+    say(
+      `webhooks: deal ${registered.map((r) => r.action).join("/")} → ploomes-webhook (${
+        registered.some((r) => r.created) ? "registered" : "already registered"
+      }); try: curl -X PATCH ${SIMULATOR_URL}/__sim/deals/<id> -d '{"Amount": 1234}'`,
+    );
   }
   say(`\nTop ${TOP_CUSTOMERS} customers by total_revenue:`);
   say(formatTopCustomers(await topCustomers(TOP_CUSTOMERS)));

@@ -1,7 +1,7 @@
 // The admin API under `/__sim/` — a path the real API never uses. It lets tests and demos read
 // the raw data (to compute expected results on their own), change it between pages, schedule
 // faults and release held requests, serve raw (malformed) values through row overrides, read the
-// request log, flip behaviour settings and reset everything. Answers are plain
+// request log and the webhook delivery log, flip behaviour settings and reset everything. Answers are plain
 // JSON, not the OData envelope; no User-Key, no rate limit, not logged.
 
 import type { IncomingMessage } from "node:http";
@@ -30,6 +30,7 @@ const ENDPOINTS = [
   "GET|DELETE /__sim/requests            request log | clear it",
   "GET|PATCH /__sim/settings             behaviour settings",
   "GET|POST /__sim/keys                  User-Keys | add {key, account}",
+  "GET    /__sim/webhooks/deliveries      webhook delivery log [{registrationId, dealId, action, attempt, status, error, at}]",
   "POST   /__sim/reset                    back to the seeded state",
 ];
 
@@ -62,6 +63,8 @@ function dispatch(state: SimState, method: string, route: string, query: URLSear
       return json(200, { held: state.held.count() });
     case "POST /faults/release":
       return json(200, { released: state.held.releaseAll() });
+    case "GET /webhooks/deliveries":
+      return json(200, state.webhooks.deliveries());
   }
   if (rest.length > 0) return routeNotFound(method, route);
   const endpoint = `${method} ${first}${second === undefined ? "" : "/:id"}`;

@@ -167,7 +167,22 @@ function leadingRows(rows: readonly Row[], ids: readonly number[], setName: stri
     : { rows: found, note: `prependRows: no ${setName} row with Id ${missing.join(", ")} (skipped)` };
 }
 
-function notFound(path: string): Answer {
+/**
+ * A row of a set as that set serves it without query options (every property, none expanded, the
+ * `unknownProperties` left out, the row's override on): what webhooks send as `New` and `Old`.
+ */
+export function servedRow(state: SimState, setName: string, row: Row): Record<string, unknown> {
+  const set = ENTITY_SETS[setName];
+  if (!set) throw new Error(`no entity set ${setName}`);
+  const settings = state.settings.get();
+  const source = sourceFor(state.store, settings.lineItemsOn);
+  const query = bindQuery(set.type, parseQueryOptions(new URLSearchParams()), modelWithout(settings.unknownProperties));
+  const shaped = shapeRow(planQuery(query, source), row, source);
+  return set.kind === undefined ? shaped : applyOverride(shaped, state.overrides.get(set.kind, idOf(row)));
+}
+
+/** The 404 of ASP.NET routing, for any path or key the API does not have. */
+export function notFound(path: string): Answer {
   return json(404, {
     error: { code: "", message: `No HTTP resource was found that matches the request URI '${path}'.` },
   });

@@ -12,6 +12,7 @@ import type { RequestLogEntry } from "./request-log.ts";
 import { createHandler } from "./server.ts";
 import type { Settings } from "./settings.ts";
 import { SimState, type StateOptions, updateEntity } from "./state.ts";
+import type { WebhookDelivery } from "./webhooks.ts";
 
 export type { DocumentKind, EntityKind, RawEntity, Snapshot } from "./data/store.ts";
 export type { Fault, FaultSpec } from "./faults.ts";
@@ -19,6 +20,7 @@ export type { KeySpec } from "./keys.ts";
 export type { JsonValue, OverrideFields, RowOverride } from "./overrides.ts";
 export type { RequestLogEntry } from "./request-log.ts";
 export type { LineItemsOn, Settings } from "./settings.ts";
+export type { WebhookAction, WebhookDelivery, WebhookRegistration } from "./webhooks.ts";
 
 export interface SimulatorOptions extends StateOptions {
   /** Port to listen on; 0 (default) picks a free one. */
@@ -51,7 +53,10 @@ export interface Simulator {
   stop(): Promise<void>;
   /** How many rows each set holds now; cheap, unlike snapshot() (which copies every row). */
   counts(): DataCounts;
-  /** Back to the seeded state: data, settings, faults, overrides, request log, rate windows, keys; releases held requests. */
+  /**
+   * Back to the seeded state: data, settings, faults, overrides, request log, rate windows, keys,
+   * webhooks (registrations, delivery log, pending deliveries); releases held requests.
+   */
   reset(): void;
   snapshot(): Snapshot;
   /** `kind` "orders" and "quotes" too: their rows carry their lines under `Products`. */
@@ -80,6 +85,13 @@ export interface Simulator {
   requests(): RequestLogEntry[];
   clearRequests(): void;
   addKey(spec: KeySpec): void;
+  /**
+   * The webhook delivery log, oldest first (GET /__sim/webhooks/deliveries): one entry per attempt,
+   * and one with attempt 0 per call dropped by webhookDropEvery.
+   */
+  webhookDeliveries(): WebhookDelivery[];
+  /** Resolves once no webhook call is waiting (delay, retry) or in flight: what a test waits on instead of sleeping. */
+  webhooksIdle(): Promise<void>;
 }
 
 const DEFAULT_HOST = "127.0.0.1";
@@ -115,6 +127,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        // Pending webhook timers and a call in flight would outlive the server otherwise.
+        state.webhooks.stop();
         server.close((error) => (error ? reject(error) : resolve()));
         // Keep-alive sockets would hold close() open until they time out.
         server.closeAllConnections();
@@ -148,5 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests: () => state.log.list(),
     clearRequests: () => state.log.clear(),
     addKey: (spec) => state.keys.add(spec),
+    webhookDeliveries: () => state.webhooks.deliveries(),
+    webhooksIdle: () => state.webhooks.idle(),
   };
 }

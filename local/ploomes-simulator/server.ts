@@ -1,18 +1,20 @@
 // The HTTP front: every request goes to the admin API (`/__sim/…`) or to the Ploomes-shaped API.
 // For the API it applies, in order: a scheduled fault (a hold first of all), latency, answers that
 // replace the API's, the User-Key check, the per-account rate limit, then the query (with page
-// faults and row overrides); and it logs the outcome. Admin calls skip all of that
+// faults and row overrides); and it logs the outcome. `/Webhooks` passes the same steps and is the
+// one API path that takes POST and DELETE (webhooks.ts). Admin calls skip all of that
 // (no key, no rate limit, not logged) so tests can inspect and steer without side effects.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { handleAdmin } from "./admin.ts";
 import { answerApi, type PageTamper } from "./api.ts";
-import { FORBIDDEN_MESSAGE, ODataError } from "./errors.ts";
+import { AdminError, FORBIDDEN_MESSAGE, ODataError } from "./errors.ts";
 import { faultResponse, pageTamperOf, replacesAnswer } from "./fault-answers.ts";
 import type { Fault } from "./faults.ts";
-import { type Answer, errorAnswer, json, writeAnswer } from "./http-util.ts";
+import { type Answer, errorAnswer, json, readBody, writeAnswer } from "./http-util.ts";
 import type { HoldOutcome } from "./hold.ts";
 import type { SimState } from "./state.ts";
+import { answerWebhooks, isWebhooksPath } from "./webhooks.ts";
 
 export interface ServerEnv {
   /** Milliseconds since the epoch; injectable so tests can slide the rate-limit window. */
@@ -128,15 +130,26 @@ async function handleApi(
   }
 
   const baseUrl = req.headers.host ? `http://${req.headers.host}` : env.fallbackBaseUrl();
+  const body = isWebhooksPath(target.path) ? await bodyOrNull(req) : "";
   const { answer, note } = answerRequest(
     state,
     { ...target, baseUrl },
-    { arrived, method, key, account },
+    { arrived, method, key, account, body },
     pageTamperOf(fault),
   );
   const sent = fault?.kind === "truncated" ? truncate(answer, fault) : answer;
   writeAnswer(res, sent);
   log(sent.status, note);
+}
+
+/** The body, or null when it is larger than the server reads. */
+async function bodyOrNull(req: IncomingMessage): Promise<string | null> {
+  try {
+    return await readBody(req);
+  } catch (error) {
+    if (error instanceof AdminError) return null;
+    throw error;
+  }
 }
 
 /** Parks the request until released or its bound; a client that hangs up ends the hold. */
@@ -155,7 +168,7 @@ async function holdRequest(state: SimState, fault: Fault, res: ServerResponse): 
 function answerRequest(
   state: SimState,
   target: { url: URL; path: string; baseUrl: string },
-  request: { arrived: number; method: string; key: string | undefined; account: string | null },
+  request: { arrived: number; method: string; key: string | undefined; account: string | null; body: string | null },
   tamper: PageTamper,
 ): { answer: Answer; note?: string | undefined } {
   const settings = state.settings.get();
@@ -184,6 +197,10 @@ function answerRequest(
       answer: errorAnswer(429, RATE_LIMIT_MESSAGE, "json", headers),
       note: `rate limit of ${settings.rateLimitPerMinute} per window reached`,
     };
+  }
+  if (isWebhooksPath(target.path)) {
+    const { method, body, account } = request;
+    return { answer: answerWebhooks(state.webhooks, { method, path: target.path, body, account }) };
   }
   if (request.method !== "GET") {
     return {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { AdminError } from "./errors.ts";
 
 const errorFormat = z.enum(["json", "html", "text", "empty"]);
+const webhookId = z.number().int().positive();
 
 const settingsSchema = z.strictObject({
   /** Rows per page and largest $top. 300 [doc: n8n README "Records per page: 300"]. */
@@ -75,8 +76,32 @@ const settingsSchema = z.strictObject({
   unknownProperties: z.array(
     z.string().regex(/^[A-Za-z]+\.[A-Za-z]+$/, "expected <EntityType>.<Name>, e.g. Deal.ContactName"),
   ),
-  /** Entries kept in the request log (oldest dropped first). */
+  /** Entries kept in the request log, and in the webhook delivery log (oldest dropped first). */
   requestLogLimit: z.number().int().positive(),
+  // ---- webhooks (webhooks.ts, webhook-delivery.ts): Ploomes documents none of these numbers or shapes.
+  /** EntityId that means "deal" in POST /Webhooks: 2 [inf: a guess; no public source lists the ids]. */
+  webhookDealEntityId: webhookId,
+  /** ActionId per deal mutation: create 1, update 2, delete 3 [inf: in that order]. PATCHed as a whole. */
+  webhookActionIds: z.strictObject({ create: webhookId, update: webhookId, delete: webhookId }),
+  /**
+   * Where a call carries the registration's ValidationKey: "body" (default), a `ValidationKey` field
+   * [inf: the registration names it next to the callback]; "header": a `Validation-Key` header, not
+   * in the body [unknown].
+   */
+  webhookKeyIn: z.enum(["body", "header"]),
+  // The next five are test devices for a receiver's defences, not claims about Ploomes.
+  /** Deliver every call twice in a row (an at-least-once sender). */
+  webhookDuplicate: z.boolean(),
+  /** Deliver the calls of one batch (the calls queued in one turn of the event loop) last first. */
+  webhookOutOfOrder: z.boolean(),
+  /** Wait this long before delivering a batch (the value when the batch was queued). */
+  webhookDelayMs: z.number().int().nonnegative(),
+  /** Drop the Nth, 2Nth, … call handed to delivery (duplicates count); 0: drop none. Dropped calls are logged. */
+  webhookDropEvery: z.number().int().nonnegative(),
+  /** Retries after a 5xx, a network error or a timeout; any answer below 500 is final [unknown: 3 is our guess]. */
+  webhookRetries: z.number().int().nonnegative(),
+  /** Wait between the end of a failed attempt and its retry [unknown]. */
+  webhookRetryDelayMs: z.number().int().nonnegative(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -101,6 +126,15 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lineItemsOn: "everywhere",
   unknownProperties: [],
   requestLogLimit: 10_000,
+  webhookDealEntityId: 2,
+  webhookActionIds: { create: 1, update: 2, delete: 3 },
+  webhookKeyIn: "body",
+  webhookDuplicate: false,
+  webhookOutOfOrder: false,
+  webhookDelayMs: 0,
+  webhookDropEvery: 0,
+  webhookRetries: 3,
+  webhookRetryDelayMs: 1000,
 };
 
 /** Validates a partial settings object; unknown keys and wrong types are all reported at once. */

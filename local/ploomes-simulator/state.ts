@@ -1,8 +1,9 @@
 // Everything the simulator holds between requests — data, settings, faults, held requests, row
-// overrides, request log, rate windows and keys — plus the resolved start options, and the reset
-// that puts it all back to the seeded state. The HTTP handlers and the in-process API both act on
-// this one object.
+// overrides, request log, rate windows, keys and webhooks — plus the resolved start options, and
+// the reset that puts it all back to the seeded state. The HTTP handlers and the in-process API
+// both act on this one object.
 
+import { servedRow } from "./api.ts";
 import { generateDataset } from "./data/generator.ts";
 import { type EntityKind, Store } from "./data/store.ts";
 import { FaultSchedule } from "./faults.ts";
@@ -12,6 +13,7 @@ import { RowOverrides } from "./overrides.ts";
 import { SlidingWindowLimiter } from "./rate-limit.ts";
 import { RequestLog } from "./request-log.ts";
 import { DEFAULT_SETTINGS, parseSettingsPatch, type Settings, SettingsHolder } from "./settings.ts";
+import { Webhooks } from "./webhooks.ts";
 
 export interface DataOptions {
   /** Seed of every random choice (an unsigned 32-bit integer). Default 1. */
@@ -96,6 +98,8 @@ export class SimState {
   readonly limiter = new SlidingWindowLimiter();
   readonly log: RequestLog;
   readonly keys: KeyRegistry;
+  /** Registrations of `POST /Webhooks` and the deliveries of deal mutations to them. */
+  readonly webhooks: Webhooks;
 
   private readonly now: () => number;
 
@@ -115,6 +119,11 @@ export class SimState {
     this.settings = new SettingsHolder(initial);
     this.log = new RequestLog(() => this.settings.get().requestLogLimit);
     this.keys = new KeyRegistry([{ key: this.apiKey, account: this.account }, ...(options.keys ?? [])]);
+    this.webhooks = new Webhooks({
+      now: this.now,
+      settings: () => this.settings.get(),
+      serveDeal: (row) => servedRow(this, "Deals", row),
+    });
     this.store = this.generate();
   }
 
@@ -122,14 +131,18 @@ export class SimState {
     const started = performance.now();
     const store = new Store(generateDataset(this.data), this.data.seed, this.now);
     this.generationMs = performance.now() - started;
+    // On the store, not in the admin API or index.ts: every way a deal changes reaches the webhooks.
+    store.onDealChange((change) => this.webhooks.dealChanged(change));
     return store;
   }
 
   /**
-   * Back to the seeded state: data, settings, faults, overrides, request log, rate windows and
-   * keys. Held requests are let go; they go on against the reset state.
+   * Back to the seeded state: data, settings, faults, overrides, request log, rate windows, keys
+   * and webhooks (no registrations, an empty delivery log, pending deliveries cancelled). Held
+   * requests are let go; they go on against the reset state.
    */
   reset(): void {
+    this.webhooks.reset();
     this.store = this.generate();
     this.settings.reset();
     this.faults.clear();

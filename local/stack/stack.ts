@@ -72,6 +72,7 @@ export async function printStatus(): Promise<void> {
       `  secret key        ${keys.SECRET_KEY}`,
       `  JWT secret        ${keys.JWT_SECRET}`,
       `  CRON_SECRET       ${keys.CRON_SECRET}`,
+      `  webhook key       ${keys.PLOOMES_WEBHOOK_KEY}  (PLOOMES_WEBHOOK_KEY of ploomes-webhook)`,
     );
   }
   lines.push("Stop with `npm run stack:down`.");

@@ -149,6 +149,30 @@ const massDelete: Check = {
   },
 };
 
+/** Events waiting longer than this are not being drained (the per-minute job would have). */
+const WEBHOOK_STALE_MINUTES = 15;
+
+const webhooks: Check = {
+  id: "data.webhooks",
+  async run(context) {
+    if (!context.db) return skip(NO_DATABASE);
+    const { rows } = await context.db.query<{ depth: number; oldest: Date | null; stale: boolean }>(
+      `select h.webhook_queue_depth as depth, h.webhook_oldest_event_at as oldest,
+              coalesce(h.webhook_oldest_event_at < now() - make_interval(mins => $1), false) as stale
+         from public.sync_health h`,
+      [WEBHOOK_STALE_MINUTES],
+    );
+    const queue = rows[0];
+    if (!queue || queue.depth === 0) return ok("webhook queue empty");
+    const summary = `${queue.depth} deal(s) announced by webhooks waiting since ${queue.oldest?.toISOString()}`;
+    if (!queue.stale) return ok(summary);
+    return warn(
+      `${summary}: not drained for more than ${WEBHOOK_STALE_MINUTES} minutes`,
+      "The per-minute job drains the queue unless the last run failed in the last 15 minutes (see data.runs); drain now: select public.trigger_customer_sales_sync();",
+    );
+  },
+};
+
 const alerts: Check = {
   id: "data.alerts",
   async run(context) {
@@ -168,4 +192,4 @@ const alerts: Check = {
   },
 };
 
-export const DATA_CHECKS: readonly Check[] = [runs, freshness, pass, lease, rejects, massDelete, alerts];
+export const DATA_CHECKS: readonly Check[] = [runs, freshness, pass, lease, rejects, massDelete, webhooks, alerts];

@@ -152,4 +152,27 @@ const config: Check = {
   },
 };
 
-export const FUNCTION_CHECKS: readonly Check[] = [reachable, secret, config];
+const WEBHOOK_PATH = "/functions/v1/ploomes-webhook";
+
+/** The webhook receiver is optional: absent is fine, deployed but refusing every call is not. */
+const webhookReceiver: Check = {
+  id: "function.webhook",
+  async run(context) {
+    if (context.functionAnswers.unauthenticated === null) {
+      return skip("skipped: the project's functions are not reachable (function.reachable)");
+    }
+    const base = (context.projectUrl ?? context.target.supabaseUrl ?? "").replace(/\/+$/, "");
+    const url = `${base}${WEBHOOK_PATH}`;
+    const answer = await post(url, {}, null);
+    if (answer.status === 404) return ok(`ploomes-webhook is not deployed (optional: webhooks off)`);
+    if (answer.status === 401) return ok(`${url} answers (401 without the validation key, as it should)`);
+    return fail(
+      `${url} answers ${answer.status} without a key, where the receiver answers 401: ${errorOf(answer)}`,
+      context.target.kind === "local"
+        ? "npm start writes PLOOMES_WEBHOOK_KEY for it (.local/functions.env)"
+        : "npx supabase secrets set PLOOMES_WEBHOOK_KEY=$(openssl rand -hex 24), the same value registered with Ploomes (npm run webhooks -- register; docs/deploy.md)",
+    );
+  },
+};
+
+export const FUNCTION_CHECKS: readonly Check[] = [reachable, secret, config, webhookReceiver];

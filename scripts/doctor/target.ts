@@ -36,6 +36,7 @@ export function resolveTarget(env: NodeJS.ProcessEnv): Target {
   const dbUrl = hostedDbUrl ?? DB_URL;
   const cronSecret = pick("CRON_SECRET");
   const ploomesApiKey = pick("PLOOMES_API_KEY");
+  const webhookKey = pick("PLOOMES_WEBHOOK_KEY");
   return {
     kind: local ? "local" : "hosted",
     dbUrl,
@@ -44,7 +45,9 @@ export function resolveTarget(env: NodeJS.ProcessEnv): Target {
     cronSecret,
     ploomesApiKey,
     ploomesBaseUrl: pick("PLOOMES_BASE_URL"),
-    secrets: [cronSecret, ploomesApiKey, passwordOf(dbUrl)].filter((value): value is string => value !== null),
+    secrets: [cronSecret, ploomesApiKey, webhookKey, passwordOf(dbUrl)].filter((value): value is string =>
+      value !== null
+    ),
   };
 }
 

@@ -8,6 +8,8 @@ import { functionVariables, loadDotEnv } from "./dotenv.ts";
 
 export interface PloomesSource {
   description: string;
+  /** The demo simulator (which npm start also registers the webhooks with). */
+  demo: boolean;
 }
 
 export async function prepareLocalFunction(log: (line: string) => void): Promise<PloomesSource> {
@@ -26,10 +28,14 @@ export async function prepareLocalFunction(log: (line: string) => void): Promise
       `line items on ${env.DEMO_LINE_ITEMS_ON ?? DEMO_LINE_ITEMS_DEFAULT}; set PLOOMES_BASE_URL to use another API)`;
   }
   writeFunctionEnv(
-    { ...variables, CRON_SECRET: requireStackKeys().CRON_SECRET },
+    {
+      ...variables,
+      CRON_SECRET: requireStackKeys().CRON_SECRET,
+      PLOOMES_WEBHOOK_KEY: requireStackKeys().PLOOMES_WEBHOOK_KEY,
+    },
     "Written by npm start / npm run sync; the gateway passes it to the function.",
   );
-  return { description };
+  return { description, demo: !env.PLOOMES_BASE_URL };
 }
 
 /** The demo account keeps line items on deals, orders and quotes alike (docs/metrics.md). */

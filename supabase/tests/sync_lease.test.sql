@@ -148,7 +148,7 @@ select is((select r.status from ploomes_sync.runs r where r.id = pg_temp.run_id(
 
 -- ---------------------------------------------------------------------------------------------
 -- 6. Invalid arguments: 22023, and no run recorded.
-select throws_ok($$select public.sync_claim('webhook')$$, '22023', null, 'invalid trigger raises 22023');
+select throws_ok($$select public.sync_claim('pager')$$, '22023', null, 'invalid trigger raises 22023');
 select throws_ok($$select public.sync_claim(null)$$, '22023', null, 'null trigger raises 22023');
 select throws_ok($$select public.sync_claim('manual', 'sometimes')$$, '22023', null, 'invalid mode raises 22023');
 select throws_ok($$select public.sync_claim('manual', 'auto', false, 0)$$, '22023', null, 'non-positive lease raises 22023');

@@ -64,12 +64,13 @@ select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace = 'ploomes_sync'::regnamespace and not has_function_privilege('service_role', p.oid, 'EXECUTE')),
   array['ploomes_sync.alert_prefix()', 'ploomes_sync.alert_timeout_ms()', 'ploomes_sync.alert_webhook_url()',
-        'ploomes_sync.assumed_schedule_period()', 'ploomes_sync.continue_partial_pass()',
-        'ploomes_sync.describe_interval(interval)', 'ploomes_sync.evaluate_alerts()', 'ploomes_sync.post_alert(text,text)',
+        'ploomes_sync.assumed_schedule_period()', 'ploomes_sync.clear_served_webhook_events()',
+        'ploomes_sync.continue_partial_pass()', 'ploomes_sync.describe_interval(interval)',
+        'ploomes_sync.evaluate_alerts()', 'ploomes_sync.post_alert(text,text)',
         'ploomes_sync.request_timeout_ms()', 'ploomes_sync.schedule_period()',
         'ploomes_sync.send_sync_request(text,text)', 'ploomes_sync.stuck_after()', 'ploomes_sync.sync_problems()',
-        'ploomes_sync.vault_value(text)']::text[],
-  'every ploomes_sync function but the schedule''s and the alerts'' internals is executable by service_role');
+        'ploomes_sync.vault_value(text)', 'ploomes_sync.wake_webhook_drain()', 'ploomes_sync.webhook_retry_after()']::text[],
+  'every ploomes_sync function but the internals of the schedule, the alerts and the webhook wake-up is executable by service_role');
 
 -- search_path pinned to '' everywhere (every function schema-qualifies names).
 select is(
@@ -78,13 +79,14 @@ select is(
       and not coalesce(p.proconfig @> array['search_path=""'], false)),
   '{}'::text[], 'every function in public and ploomes_sync sets search_path = ''''');
 -- SECURITY DEFINER only where it is the point: the health aggregates, the masked view's rows
--- (read past customer_sales' policy, masked per reader), and the manual trigger (which reads
--- Vault on behalf of service_role).
+-- (read past customer_sales' policy, masked per reader), the manual trigger and the webhook queue's
+-- entry (both read Vault on behalf of service_role).
 select is(
   (select coalesce(array_agg(p.oid::regprocedure::text order by p.oid::regprocedure::text), '{}') from pg_proc p
     where p.pronamespace in ('public'::regnamespace, 'ploomes_sync'::regnamespace) and p.prosecdef),
-  array['ploomes_sync.customer_sales_for_reader()', 'ploomes_sync.health()', 'trigger_customer_sales_sync(text)']::text[],
-  'only health(), customer_sales_for_reader() and trigger_customer_sales_sync() are SECURITY DEFINER');
+  array['ploomes_sync.customer_sales_for_reader()', 'ploomes_sync.health()', 'trigger_customer_sales_sync(text)',
+        'webhook_enqueue(bigint,text)']::text[],
+  'only health(), customer_sales_for_reader(), trigger_customer_sales_sync() and webhook_enqueue() (which wakes the sync through Vault) are SECURITY DEFINER');
 
 -- ---------------------------------------------------------------------------------------------
 -- ploomes_sync tables: invisible to anon/authenticated, RLS on, service_role reads and writes.
@@ -170,7 +172,8 @@ select is(
     where a.attrelid = 'public.sync_health'::regclass and a.attnum > 0),
   array['last_success_at', 'last_failure_at', 'last_failure_error', 'last_failure_hint', 'consecutive_failures',
         'data_age', 'last_run_status', 'last_run_at', 'pass_in_progress', 'running', 'rejected_deals',
-        'line_items_source', 'line_items_reason', 'line_items_decided_at'],
+        'line_items_source', 'line_items_reason', 'line_items_decided_at', 'webhook_queue_depth',
+        'webhook_oldest_event_at'],
   'sync_health columns: new ones come after rejected_deals (the earlier columns keep their order)');
 
 -- public.sync_health: a dashboard badge for signed-in users, nothing for anon.

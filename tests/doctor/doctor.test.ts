@@ -119,7 +119,7 @@ describe("a healthy stack", () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split("\n");
     expect(lines[0]).toBe("sync-customer-sales doctor: local stack");
-    expect(lines.at(-1)).toBe("21 ok, 0 warning(s), 0 failure(s), 0 skipped");
+    expect(lines.at(-1)).toBe("23 ok, 0 warning(s), 0 failure(s), 0 skipped");
     expect(lines.slice(1, -1).every((line) => line.startsWith("ok    "))).toBe(true);
     expect(run.stdout).not.toContain(requireStackKeys().CRON_SECRET);
     expect(run.stdout).not.toContain(sim.apiKey);
@@ -193,6 +193,16 @@ describe("each failure of the seed's guide, reproduced", () => {
     sim.updateSettings({ unknownProperties: ["Contact.CPF"] });
     const check = expectOnlyFailure(await doctorReport(), "ploomes.query");
     expect(check.summary).toContain("the contact field CPF");
+  });
+
+  it("the webhook receiver without its key: function.webhook", async () => {
+    configureFunction(sim, { PLOOMES_WEBHOOK_KEY: null });
+    const check = expectOnlyFailure(await doctorReport(), "function.webhook");
+    expect(check.summary).toContain("answers 500 without a key, where the receiver answers 401");
+    expect(check.summary).toContain("PLOOMES_WEBHOOK_KEY is not set");
+
+    configureFunction(sim);
+    await expectHealthy();
   });
 
   it("Vault cron_secret differs from the function's CRON_SECRET: function.secret", async () => {

@@ -35,6 +35,7 @@ export function configureFunction(sim: Simulator | null, overrides: Record<strin
   const env: Record<string, string | null> = {
     ...(sim ? { PLOOMES_BASE_URL: sim.url, PLOOMES_API_KEY: sim.apiKey } : {}),
     CRON_SECRET: requireStackKeys().CRON_SECRET,
+    PLOOMES_WEBHOOK_KEY: requireStackKeys().PLOOMES_WEBHOOK_KEY,
     ...TEST_ENV,
     ...overrides,
   };

@@ -40,6 +40,14 @@ const isDocumentKind = (kind: EntityKind): kind is DocumentKind => kind === "ord
 /** What happens to deals' denormalised ContactName/PersonName when a contact is renamed. */
 export type ContactNamePropagation = "none" | "silent" | "bump";
 
+/** A deal created, changed or deleted: the stored row before and after (null where there is none). */
+export interface DealChange {
+  readonly action: "create" | "update" | "delete";
+  readonly before: Row | null;
+  readonly after: Row | null;
+}
+export type DealChangeListener = (change: DealChange) => void;
+
 export interface Snapshot {
   epoch: string;
   contacts: Row[];
@@ -83,6 +91,8 @@ export class Store implements NavigationSource {
   private readonly epoch: Instant;
   private readonly clock: MutationClock;
   private nextLineItemId: number;
+  /** Told of every deal mutation once it is stored (webhooks.ts): admin and in-process changes alike pass here. */
+  private dealListener: DealChangeListener | null = null;
 
   /**
    * @param wallClockMs Ploomes stamps LastUpdateDate with its real clock, so mutation stamps are
@@ -111,6 +121,11 @@ export class Store implements NavigationSource {
       for (const item of items) maxLineId = Math.max(maxLineId, idOf(item));
     }
     this.nextLineItemId = maxLineId + 1;
+  }
+
+  /** Replaces the listener told of deal mutations (null: none). */
+  onDealChange(listener: DealChangeListener | null): void {
+    this.dealListener = listener;
   }
 
   // ---- NavigationSource -------------------------------------------------------------------
@@ -211,6 +226,7 @@ export class Store implements NavigationSource {
     this.clock.observe(type, row);
     collection.put(row);
     this.tombstones(kind).remove(id);
+    if (kind === "deals") this.dealListener?.({ action: "create", before: null, after: row });
     return this.raw(kind, row);
   }
 
@@ -235,6 +251,7 @@ export class Store implements NavigationSource {
     if (options.bump && !("LastUpdateDate" in fields)) row.LastUpdateDate = now();
     this.clock.observe(TYPE_OF[kind], row);
     this.collection(kind).put(row);
+    if (kind === "deals") this.dealListener?.({ action: "update", before: existing, after: row });
     if (kind === "contacts" && "Name" in fields && fields.Name !== existing.Name) {
       this.propagateContactName(id, row.Name ?? null, options.propagation);
     }
@@ -244,10 +261,12 @@ export class Store implements NavigationSource {
   /** Deleting a deal leaves its orders and quotes alone, as their DealId is only a reference. */
   remove(kind: EntityKind, id: number): RawEntity {
     if (isDocumentKind(kind)) return this.documents(kind).remove(id);
-    const removed = this.raw(kind, this.existing(kind, id));
+    const existing = this.existing(kind, id);
+    const removed = this.raw(kind, existing);
     this.collection(kind).remove(id);
     if (kind === "deals") this.lineItemsByDeal.delete(id);
     this.tombstones(kind).put({ Id: id, LastUpdateDate: this.clock.next() });
+    if (kind === "deals") this.dealListener?.({ action: "delete", before: existing, after: null });
     return removed;
   }
 
@@ -311,6 +330,9 @@ export class Store implements NavigationSource {
       if (deal.PersonId === contactId) next.PersonName = name;
       if (propagation === "bump") next.LastUpdateDate = this.clock.next();
       this.deals.put(next);
+      // Only a bump is an update Ploomes records; "silent" plays a change its own change tracking
+      // misses, so it tells no one either [inf].
+      if (propagation === "bump") this.dealListener?.({ action: "update", before: deal, after: next });
     }
   }
 }

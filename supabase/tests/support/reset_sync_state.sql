@@ -13,3 +13,4 @@ delete from ploomes_sync.runs;
 delete from ploomes_sync.passes;
 delete from ploomes_sync.incidents;
 delete from ploomes_sync.sync_requests;
+delete from ploomes_sync.webhook_events;

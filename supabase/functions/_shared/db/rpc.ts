@@ -132,7 +132,7 @@ export const statsArg = ({ requests, retries, throttledWaits }: ClientStats): Cl
 });
 
 /** Who may start a run and the modes it may ask for: the words sync_claim accepts (its own check repeats them). */
-export const SYNC_TRIGGERS = ["cron", "continue", "manual", "cli"] as const;
+export const SYNC_TRIGGERS = ["cron", "continue", "manual", "cli", "webhook"] as const;
 export const REQUESTED_MODES = ["auto", "incremental", "full"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 export type RequestedMode = (typeof REQUESTED_MODES)[number];
@@ -197,21 +197,30 @@ export interface SyncDb {
   ): Promise<RunSummary>;
 }
 
-export function createSyncDb(client: SupabaseClient): SyncDb {
-  async function call<T>(fn: string, args: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
-    const { data, error } = await client.rpc(fn, args);
-    if (error) throw new DatabaseError(fn, error.code ?? "unknown", error.message, error.hint ?? null);
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      throw new DatabaseError(
-        fn,
-        "invalid-result",
-        `unexpected result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-        "Are the migrations applied? Run `supabase db push`.",
-      );
-    }
-    return parsed.data;
+/** One SQL API call: its answer validated by `schema`, any failure a DatabaseError naming `fn`. */
+export async function rpcCall<T>(
+  client: SupabaseClient,
+  fn: string,
+  args: Record<string, unknown>,
+  schema: z.ZodType<T>,
+): Promise<T> {
+  const { data, error } = await client.rpc(fn, args);
+  if (error) throw new DatabaseError(fn, error.code ?? "unknown", error.message, error.hint ?? null);
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new DatabaseError(
+      fn,
+      "invalid-result",
+      `unexpected result: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      "Are the migrations applied? Run `supabase db push`.",
+    );
   }
+  return parsed.data;
+}
+
+export function createSyncDb(client: SupabaseClient): SyncDb {
+  const call = <T>(fn: string, args: Record<string, unknown>, schema: z.ZodType<T>) =>
+    rpcCall(client, fn, args, schema);
 
   return {
     claim: (o) =>

@@ -3,6 +3,7 @@
 // imports the other).
 import type { Config } from "../config/config.ts";
 import { type ClientStats as DbClientStats, statsArg, type SyncDb } from "../db/rpc.ts";
+import type { WebhookQueueDb } from "../db/webhook-rpc.ts";
 import type { PloomesClient } from "../ploomes/client.ts";
 import type { ScheduleTimeout } from "../ploomes/timing.ts";
 import type { WorkerClock } from "./budget.ts";
@@ -18,6 +19,8 @@ export interface RunnerDeps {
   readonly schedule?: ScheduleTimeout;
   /** The worker's age and CPU (see worker-clock.ts). */
   readonly worker: WorkerClock;
+  /** The webhook queue's deletions to confirm; absent: none are checked. */
+  readonly webhookQueue?: WebhookQueueDb;
 }
 
 export interface SyncOutcome {

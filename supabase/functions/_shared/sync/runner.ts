@@ -6,7 +6,7 @@
 import { describeConfig } from "../config/config.ts";
 import { DatabaseError, type GrantedClaim, type RunSummary } from "../db/rpc.ts";
 import { linkSignals, realScheduleTimeout } from "../ploomes/timing.ts";
-import { createBudget, type WorkerClock } from "./budget.ts";
+import { type Budget, createBudget, stopReason, type WorkerClock } from "./budget.ts";
 import { dbStats, type RunnerDeps, type SyncOutcome } from "./deps.ts";
 import { describeFailure } from "./failure.ts";
 import { finishInSlices } from "./finish.ts";
@@ -15,6 +15,7 @@ import { MAX_PAGES_WITHOUT_CPU_CLOCK, STOP_REASONS } from "./lanes.ts";
 import type { SyncRequest } from "./request.ts";
 import { sourceIdentity } from "./source.ts";
 import { walkDealsAndLines } from "./walks.ts";
+import { confirmWebhookDeletions } from "./webhook-deletions.ts";
 
 export type { RunnerDeps, SyncOutcome };
 
@@ -101,6 +102,26 @@ export async function runSync(deps: RunnerDeps, request: SyncRequest): Promise<S
   }
 }
 
+/**
+ * After an incremental walk, the deals webhooks announced deleted are looked up by Id (the walk
+ * cannot see a deletion). Skipped by dry runs, full passes (their sweep proves every deletion) and
+ * a run without time left: the announcements stay queued for the next run.
+ */
+async function checkAnnouncedDeletions(
+  deps: RunnerDeps,
+  claim: GrantedClaim,
+  budget: Budget,
+  signal: AbortSignal,
+): Promise<void> {
+  if (!deps.webhookQueue || claim.mode !== "incremental" || claim.dryRun) return;
+  if (stopReason(budget, deps.now()) !== null) return;
+  const checked = await confirmWebhookDeletions(deps.webhookQueue, deps.ploomes, claim.runId, {
+    signal,
+    deadlineMs: budget.deadlineMs,
+  });
+  if (checked.checked > 0) deps.log({ event: "webhook-deletions", runId: claim.runId, ...checked });
+}
+
 async function runPass(
   deps: RunnerDeps,
   claim: GrantedClaim,
@@ -142,6 +163,7 @@ async function runPass(
         () => walkDealsAndLines(deps, claim, budget, run.signal, leaseSeconds),
       );
       if (walked.kind === "stopped") return await endPartial(walked.reason);
+      await checkAnnouncedDeletions(deps, claim, budget, run.signal);
     }
     const summary = await finishInSlices({
       db,

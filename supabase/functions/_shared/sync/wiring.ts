@@ -1,9 +1,10 @@
 // Builds the runner's dependencies from the configuration: the supabase-js client for the SQL
 // API (secret key, no session) and the Ploomes client. Kept apart from runner.ts so tests can
 // hand the runner their own parts.
-import { createClient } from "@supabase/supabase-js";
 import type { Config, DatabaseAccess } from "../config/config.ts";
+import { connectDatabase as connect } from "../db/connect.ts";
 import { createSyncDb } from "../db/rpc.ts";
+import { createWebhookQueueDb } from "../db/webhook-rpc.ts";
 import { createPloomesClient } from "../ploomes/client.ts";
 import type { SyncRequest } from "./request.ts";
 import type { WorkerClock } from "./budget.ts";
@@ -14,12 +15,6 @@ export type Logger = (event: Record<string, unknown>) => void;
 /** One JSON line per event: the Edge Runtime's log viewer indexes them. */
 export const jsonLineLogger: Logger = (event) =>
   console.log(JSON.stringify({ at: new Date().toISOString(), ...event }));
-
-function connect(database: DatabaseAccess) {
-  return createClient(database.url, database.secretKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  });
-}
 
 export async function recordConfigFailure(
   database: DatabaseAccess,
@@ -45,5 +40,13 @@ export function runSyncWithConfig(
     requestTimeoutMs: config.ploomes.requestTimeoutMs,
     onEvent: (event) => log({ event: `ploomes-${event.type}`, ...event }),
   });
-  return runSync({ config, db: createSyncDb(supabase), ploomes, now: () => Date.now(), log, worker }, request);
+  return runSync({
+    config,
+    db: createSyncDb(supabase),
+    webhookQueue: createWebhookQueueDb(supabase),
+    ploomes,
+    now: () => Date.now(),
+    log,
+    worker,
+  }, request);
 }
