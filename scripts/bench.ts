@@ -116,6 +116,10 @@ async function main(): Promise<void> {
       p95Seconds: webhooks.p95Seconds,
       requestsFor1000Events: webhooks.requestsFor1000Events,
       burstSeconds: webhooks.burstSeconds,
+      receiverP95Ms: webhooks.receiverP95Ms,
+      receiverMaxMs: webhooks.receiverMaxMs,
+      receiverSlowAnswers: webhooks.receiverSlowAnswers,
+      receiverBoots: webhooks.receiverBoots,
       samples: webhooks.samples,
       deals: webhooks.deals,
     },
@@ -169,7 +173,9 @@ async function main(): Promise<void> {
       "webhookLatency",
       `p50 ${webhooks.p50Seconds} s, p95 ${webhooks.p95Seconds} s; ${webhooks.requestsFor1000Events} requests for 1 000 events`,
       `deal change → customer_sales, ${webhooks.samples} changes, ${webhooks.deals} deals, ${sizes.webhooks.latencyMs} ms latency; ` +
-      `the burst converged in ${webhooks.burstSeconds} s`,
+      `the burst converged in ${webhooks.burstSeconds} s; the receiver answered Ploomes in ` +
+      `p95 ${webhooks.receiverP95Ms} ms, max ${webhooks.receiverMaxMs} ms (${webhooks.receiverSlowAnswers} answers over 200 ms, ` +
+      `${webhooks.receiverBoots ?? "?"} receiver workers booted)`,
     ],
   ];
   const text = `# Benchmark ${startedAt.toISOString()}${quick ? " (--quick)" : ""}\n\n${table(rows)}\n`;

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { denoNetworkEnv } from "../local/gateway/deno-network-env.ts";
 import { psql } from "../local/stack/database.ts";
 import { binPath, DB_URL, FUNCTIONS_DIR, LOCAL_DIR, MATRIX_SUMMARY_FILE, PROJECT_ROOT } from "../local/stack/paths.ts";
 import { stackUp } from "../local/stack/stack.ts";
@@ -30,7 +31,7 @@ async function step(
   const child = spawn(cmd, args, {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PGPASSWORD: "postgres" },
+    env: { ...process.env, ...denoNetworkEnv(), PGPASSWORD: "postgres" },
   });
   let output = "";
   const keep = (chunk: Buffer, to: NodeJS.WriteStream) => {

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { WriteStream } from "node:fs";
 import { createConnection, createServer } from "node:net";
+import { denoNetworkEnv } from "./deno-network-env.ts";
 import { readProcSample } from "./proc-stats.ts";
 import {
   type LimitVerdict,
@@ -174,7 +175,7 @@ export class FunctionWorker {
     this.port = port;
     const child = spawn(executable, ["run", ...this.spec.runArgs, this.spec.entry], {
       cwd: this.spec.cwd,
-      env: { ...this.spec.env, DENO_SERVE_ADDRESS: `tcp:${HOST}:${port}`, NO_COLOR: "1" },
+      env: { ...denoNetworkEnv(), ...this.spec.env, DENO_SERVE_ADDRESS: `tcp:${HOST}:${port}`, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;

@@ -24,6 +24,11 @@ export interface WebhookDelivery {
   readonly error: string | null;
   /** When the attempt was sent, or the call dropped: ms since the epoch by the simulator's now() clock. */
   readonly at: number;
+  /**
+   * Wall-clock ms from sending to the end of the receiver's answer (the real clock, not now(): a
+   * test may freeze the simulator's clock); null for a dropped call or an attempt without an answer.
+   */
+  readonly answerMs: number | null;
 }
 
 /** What one call sends, fixed when the mutation queued it. */
@@ -154,7 +159,7 @@ export class WebhookDispatcher {
     if (this.inFlight !== null) return;
     let next = this.ready.shift();
     while (next?.number === 0) {
-      this.record(next.call, 0, { status: null, error: DROPPED_ERROR }, this.env.now());
+      this.record(next.call, 0, { status: null, error: DROPPED_ERROR }, this.env.now(), null);
       next = this.ready.shift();
     }
     if (next === undefined) {
@@ -163,13 +168,15 @@ export class WebhookDispatcher {
     }
     const attempt = next;
     const at = this.env.now();
+    const sentAt = performance.now();
     const sending = post(attempt.call);
     this.inFlight = sending;
     void sending.outcome.then((outcome) => {
       // Cancelled by a reset or a stop meanwhile: that attempt no longer exists.
       if (this.inFlight !== sending) return;
       this.inFlight = null;
-      this.record(attempt.call, attempt.number, outcome, at);
+      const answerMs = outcome.status === null ? null : Math.round((performance.now() - sentAt) * 10) / 10;
+      this.record(attempt.call, attempt.number, outcome, at, answerMs);
       const failed = outcome.status === null || outcome.status >= FIRST_RETRIED_STATUS;
       if (failed && attempt.number <= attempt.policy.retries) {
         this.after(attempt.policy.retryDelayMs, () => {
@@ -181,9 +188,10 @@ export class WebhookDispatcher {
     });
   }
 
-  private record(call: WebhookCall, attempt: number, outcome: Outcome, at: number): void {
+  private record(call: WebhookCall, attempt: number, outcome: Outcome, at: number, answerMs: number | null): void {
     const { registrationId, dealId, action } = call;
-    this.log.push({ registrationId, dealId, action, attempt, status: outcome.status, error: outcome.error, at });
+    const { status, error } = outcome;
+    this.log.push({ registrationId, dealId, action, attempt, status, error, at, answerMs });
     const excess = this.log.length - this.env.logLimit();
     if (excess > 0) this.log.splice(0, excess);
   }

@@ -6,8 +6,8 @@
 import { startSimulator } from "../../local/ploomes-simulator/index.ts";
 import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
-import { GATEWAY_URL } from "../../local/stack/paths.ts";
 import { callFunction, passToEnd, type SyncCall } from "./gateway-sync.ts";
+import { gatewayWorkers } from "./gateway-workers.ts";
 
 /** Invocations after which the bench gives up (a pass that needs more is a finding in itself). */
 const MAX_INVOCATIONS = 40;
@@ -26,25 +26,13 @@ export interface LimitsFigures {
   readonly seconds: number;
 }
 
-interface WorkerStats {
-  readonly peakRssBytes?: number;
-}
 const BYTES_PER_MB = 1024 * 1024;
 
-/** The gateway's per-worker figures (`GET /__gateway/functions`), when it offers them. */
+/** The largest peak RSS of any function worker the gateway remembers. */
 async function peakRssMb(): Promise<number | null> {
-  try {
-    const response = await fetch(`${GATEWAY_URL}/__gateway/functions`);
-    if (!response.ok) return null;
-    const stats = (await response.json()) as { functions?: Record<string, { workers?: WorkerStats[] }> };
-    const peaks = Object.values(stats.functions ?? {}).flatMap((fn) =>
-      (fn.workers ?? []).map((w) => w.peakRssBytes ?? 0)
-    );
-    return peaks.length === 0 ? null : Math.round(Math.max(...peaks) / BYTES_PER_MB);
-  } catch (error) {
-    process.stderr.write(`bench: the gateway's worker figures are unavailable (${(error as Error).message})\n`);
-    return null;
-  }
+  const workers = await gatewayWorkers();
+  const peaks = Object.values(workers ?? {}).flatMap((list) => list.map((w) => w.peakRssBytes ?? 0));
+  return peaks.length === 0 ? null : Math.round(Math.max(...peaks) / BYTES_PER_MB);
 }
 
 export interface IncrementalFigures {

@@ -8,6 +8,7 @@ import { writeFunctionEnv } from "../../local/stack/function-env.ts";
 import { requireStackKeys } from "../../local/stack/keys.ts";
 import { DB_URL, GATEWAY_URL } from "../../local/stack/paths.ts";
 import { passToEnd } from "./gateway-sync.ts";
+import { gatewayWorkers } from "./gateway-workers.ts";
 import { settleWebhooks } from "./webhook-drain.ts";
 import {
   DEFAULT_ACTION_IDS,
@@ -21,6 +22,12 @@ export interface WebhookFigures {
   readonly p95Seconds: number;
   readonly requestsFor1000Events: number;
   readonly burstSeconds: number;
+  /** How long ploomes-webhook took to answer Ploomes' calls (through the gateway), over every call. */
+  readonly receiverP95Ms: number;
+  readonly receiverMaxMs: number;
+  /** Answers slower than the receiver's budget, and the receiver's workers booted meanwhile (null: unknown). */
+  readonly receiverSlowAnswers: number;
+  readonly receiverBoots: number | null;
   readonly samples: number;
   readonly deals: number;
 }
@@ -40,7 +47,17 @@ const CHANGE_TIMEOUT_MS = 120_000;
 const BURST_TIMEOUT_MS = 300_000;
 const POLL_INTERVAL_MS = 50;
 const WON = 2;
+/** The receiver's answer budget (one insert, no Ploomes call; README, Performance): slower answers are counted. */
+const RECEIVER_ANSWER_BUDGET_MS = 200;
+const RECEIVER_FUNCTION = "ploomes-webhook";
 const CENTS = 100;
+
+/** The receiver's answer times of every delivered call, sorted. */
+function answerTimes(sim: Awaited<ReturnType<typeof startSimulator>>): number[] {
+  const times = sim.webhookDeliveries().flatMap((line) => (line.answerMs === null ? [] : [line.answerMs]));
+  if (times.length === 0) throw new Error("bench: no webhook call was answered");
+  return times.sort((a, b) => a - b);
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
@@ -108,6 +125,7 @@ export async function measureWebhooks(
       actionIds: DEFAULT_ACTION_IDS,
     });
 
+    const measuredFrom = Date.now();
     const latencies: number[] = [];
     for (let sample = 0; sample < setting.samples; sample += 1) latencies.push(await sampleLatency(db, sim, sample));
     latencies.sort((a, b) => a - b);
@@ -119,12 +137,19 @@ export async function measureWebhooks(
     await settleWebhooks(db, sim, BURST_TIMEOUT_MS);
     const burstSeconds = Math.round((performance.now() - burstStarted) / 100) / 10;
     const requests = sim.requests().slice(requestsBefore).filter((r) => !r.url.startsWith("/Webhooks")).length;
+    const answers = answerTimes(sim);
+    const workers = await gatewayWorkers();
+    const boots = workers?.[RECEIVER_FUNCTION]?.filter((w) => Date.parse(w.startedAt ?? "") >= measuredFrom);
 
     return {
       p50Seconds: percentile(latencies, 50),
       p95Seconds: percentile(latencies, 95),
       requestsFor1000Events: requests,
       burstSeconds,
+      receiverP95Ms: percentile(answers, 95),
+      receiverMaxMs: answers.at(-1) ?? Number.NaN,
+      receiverSlowAnswers: answers.filter((ms) => ms > RECEIVER_ANSWER_BUDGET_MS).length,
+      receiverBoots: boots?.length ?? null,
       samples: latencies.length,
       deals: setting.deals,
     };

@@ -5,7 +5,17 @@ type Body = Partial<RunSummary> & Record<string, unknown>;
 
 const MS_PER_SECOND = 1000;
 
+/** What an answer without a run says: a refusal before a run started (gateway, secret, config). */
+const REFUSAL_FIELDS = ["message", "error", "hint"] as const;
+
 export function formatSummary(body: Body): string {
+  if (body.runId === undefined) {
+    const lines = [`no run was started${typeof body.code === "string" ? ` (${body.code})` : ""}`];
+    for (const field of REFUSAL_FIELDS) {
+      if (body[field] !== undefined) lines.push(`  ${field}: ${String(body[field])}`);
+    }
+    return lines.join("\n");
+  }
   const seconds = typeof body.durationMs === "number" ? (body.durationMs / MS_PER_SECOND).toFixed(1) : "?";
   const lines = [
     `run ${body.runId ?? "?"}: ${body.status ?? "?"} (${body.mode ?? "?"} pass${body.resumed ? ", resumed" : ""}${

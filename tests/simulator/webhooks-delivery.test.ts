@@ -30,7 +30,8 @@ beforeEach(async () => {
 });
 
 /** The log without the times, which the test cannot know. */
-const logLines = (): Omit<WebhookDelivery, "at">[] => sim.webhookDeliveries().map(({ at: _at, ...rest }) => rest);
+const logLines = (): Omit<WebhookDelivery, "at" | "answerMs">[] =>
+  sim.webhookDeliveries().map(({ at: _at, answerMs: _answerMs, ...rest }) => rest);
 
 /** Registrations 1–3 for deal create/update/delete (default ids), then two that must get nothing. */
 async function registerDealHooks(): Promise<void> {

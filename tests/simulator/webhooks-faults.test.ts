@@ -32,7 +32,8 @@ beforeEach(async () => {
   await sim.webhooksIdle();
 });
 
-const logLines = (): Omit<WebhookDelivery, "at">[] => sim.webhookDeliveries().map(({ at: _at, ...rest }) => rest);
+const logLines = (): Omit<WebhookDelivery, "at" | "answerMs">[] =>
+  sim.webhookDeliveries().map(({ at: _at, answerMs: _answerMs, ...rest }) => rest);
 const amounts = (): unknown[] => receiver.calls.map((c) => (c.body.New as Rec | null)?.Amount ?? null);
 
 async function registerUpdates(path = "/update"): Promise<number> {
@@ -177,5 +178,30 @@ describe("webhookDelayMs", () => {
     expect(logLines()).toHaveLength(1);
     await sim.webhooksIdle();
     expect(amounts()).toEqual([2, 1]);
+  });
+});
+
+describe("answerMs in the delivery log", () => {
+  /** Long enough that a receiver holding its answer this long is measurable on any machine. */
+  const HOLD_MS = 150;
+
+  it("is at least as long as the receiver held its answer", async () => {
+    await registerUpdates();
+    receiver.answerAfter(HOLD_MS);
+    sim.update("deals", DEAL_ID, { Amount: 11 });
+    await sim.webhooksIdle();
+    const [line] = sim.webhookDeliveries();
+    expect(line?.status).toBe(200);
+    expect(num(line?.answerMs)).toBeGreaterThanOrEqual(HOLD_MS);
+  });
+
+  it("is null for a dropped call and for an attempt without an answer", async () => {
+    const port = await closedPort();
+    await register(sim, { EntityId: 2, ActionId: 2, CallbackUrl: `http://127.0.0.1:${port}/gone`, ValidationKey: "k" });
+    await admin(sim, "PATCH", "/settings", { webhookRetries: 0, webhookDropEvery: 2 });
+    for (const amount of [12, 13]) sim.update("deals", DEAL_ID, { Amount: amount });
+    await sim.webhooksIdle();
+    const lines = sim.webhookDeliveries();
+    expect(lines.map((l) => [l.attempt, l.status, l.answerMs])).toEqual([[1, null, null], [0, null, null]]);
   });
 });

@@ -22,7 +22,9 @@ export interface Receiver {
   readonly calls: ReceivedCall[];
   /** The statuses of the next answers, in order; then 200 again. */
   answerWith(...statuses: number[]): void;
-  /** Forgets the calls and the script. */
+  /** Holds every answer back this long (0: answers at once). */
+  answerAfter(ms: number): void;
+  /** Forgets the calls, the script and the hold. */
   clear(): void;
   close(): Promise<void>;
 }
@@ -32,6 +34,7 @@ const DEFAULT_STATUS = 200;
 export async function startReceiver(): Promise<Receiver> {
   const calls: ReceivedCall[] = [];
   let script: number[] = [];
+  let holdMs = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -44,8 +47,12 @@ export async function startReceiver(): Promise<Receiver> {
         body: JSON.parse(text) as Rec,
       });
       const status = script.shift() ?? DEFAULT_STATUS;
-      res.writeHead(status, { "content-type": "text/plain" });
-      res.end(String(status));
+      const answer = () => {
+        res.writeHead(status, { "content-type": "text/plain" });
+        res.end(String(status));
+      };
+      if (holdMs > 0) setTimeout(answer, holdMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,9 +63,13 @@ export async function startReceiver(): Promise<Receiver> {
     answerWith: (...statuses) => {
       script = [...statuses];
     },
+    answerAfter: (ms) => {
+      holdMs = ms;
+    },
     clear: () => {
       calls.length = 0;
       script = [];
+      holdMs = 0;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
