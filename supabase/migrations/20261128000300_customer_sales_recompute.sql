@@ -168,7 +168,7 @@ begin
 end
 $$;
 
--- Every completed run confirms every row (DESIGN §3.1): last_sync_at becomes the run's end and
+-- Every completed run confirms every row (docs/metrics.md, last_sync_at): last_sync_at becomes the run's end and
 -- days_since_last_purchase is refreshed against it. Neither is a metric change, so updated_at
 -- and the run's customer counts ignore them; recompute_customers has already rewritten only the
 -- customers whose metrics changed.

@@ -1,4 +1,4 @@
--- The schedule, entirely inside Postgres (DESIGN §6): pg_cron jobs that call the Edge Function
+-- The schedule, entirely inside Postgres (README.md, "Triggering a sync"): pg_cron jobs that call the Edge Function
 -- through pg_net, with the project URL and the cron secret read from Vault at run time — no
 -- secret in any migration. Re-running this file is harmless: jobs are (re)scheduled by name.
 --
